@@ -71,8 +71,12 @@ class FaultInjector:
     def _count(self, kind: str) -> None:
         self.injected[kind] = self.injected.get(kind, 0) + 1
 
-    def decide(self) -> FaultDecision:
-        """The fault (if any) for the next vendor request."""
+    def decide(self, *, metered: bool = True) -> FaultDecision:
+        """The fault (if any) for the next vendor request.
+
+        `metered` says whether the request counts against the rate limit; 429 bursts
+        only hit such requests (a token endpoint has its own window).
+        """
         with self._lock:
             config = self.config
             self._requests_seen += 1
@@ -85,7 +89,7 @@ class FaultInjector:
                 self._revoked = True
                 revoke = True
                 self._count("token_revocation")
-            if self._burst_left > 0:
+            if metered and self._burst_left > 0:
                 self._burst_left -= 1
                 self._count("burst_429")
                 return FaultDecision(

@@ -110,15 +110,11 @@ class SandboxApp:
         """Whether the request counts against the vendor's API rate limit."""
         return True
 
-    def rate_limit_headers(
-        self, remaining: int, limit: int, reset_epoch: float
-    ) -> dict[str, str]:
+    def rate_limit_headers(self, remaining: int, limit: int, reset_epoch: float) -> dict[str, str]:
         """The vendor's rate-limit headers for a response."""
         return {}
 
-    def rate_limited_response(
-        self, retry_after: int, headers: dict[str, str]
-    ) -> Response:
+    def rate_limited_response(self, retry_after: int, headers: dict[str, str]) -> Response:
         """The vendor's 429 answer."""
         return Response.json({"message": "Too Many Requests"}, status=429, headers=headers)
 

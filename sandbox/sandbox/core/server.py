@@ -130,7 +130,8 @@ class SandboxServer:
         """Latency, faults, rate limit, then the vendor app; None means reset the socket."""
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
-        decision = self.faults.decide()
+        metered = self.app.is_rate_limited_path(request)
+        decision = self.faults.decide(metered=metered)
         if decision.revoke_tokens:
             self.app.revoke_tokens()
         if decision.extra_delay_ms:
@@ -143,7 +144,7 @@ class SandboxServer:
             )
         limit_headers: dict[str, str] = {}
         limiter = self.app.limiter
-        if self.app.is_rate_limited_path(request):
+        if metered:
             if decision.force_429:
                 headers = {"Retry-After": str(decision.retry_after)}
                 if limiter:

@@ -179,6 +179,7 @@ class GreenhouseApp(SandboxApp):
             "limited-client": ("limited-secret", ALL_SCOPES - LIMITED_MISSING_SCOPES),
         }
         self.tokens: dict[str, IssuedToken] = {}
+        self.issued_tokens: list[str] = []
         self.token_ttl_seconds = 3600
         # Which expiry field the token response carries: sources disagree, so both exist.
         self.token_expiry_field = "expires_in"  # noqa: S105 - a field name
@@ -198,7 +199,7 @@ class GreenhouseApp(SandboxApp):
     def secrets(self) -> list[str]:
         """Client secrets and every token issued."""
         with self.lock:
-            return [secret for secret, _ in self.clients.values()] + list(self.tokens)
+            return [secret for secret, _ in self.clients.values()] + list(self.issued_tokens)
 
     def revoke_tokens(self) -> None:
         """Expire every issued token."""
@@ -309,6 +310,7 @@ class GreenhouseApp(SandboxApp):
         expires_at = time.time() + self.token_ttl_seconds
         with self.lock:
             self.tokens[token] = IssuedToken(client_id or "", known[1], sub, expires_at)
+            self.issued_tokens.append(token)
         body: dict[str, Any] = {"access_token": token, "token_type": "Bearer"}
         if self.token_expiry_field == "expires_at":  # noqa: S105
             body["expires_at"] = iso_millis(datetime.fromtimestamp(expires_at, timezone.utc))

@@ -1,0 +1,1 @@
+"""Singer tap for the Bullhorn ATS/CRM REST API."""

@@ -1,0 +1,225 @@
+"""Base stream for Harvest v3 list endpoints: auth, paging, filters, errors, backoff."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import ParseResult
+
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.pagination import HeaderLinkPaginator
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+
+from tap_greenhouse import schemas
+from tap_greenhouse.errors import GreenhouseError, StreamForbiddenError
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterable
+
+    import requests
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_greenhouse.auth import GreenhouseAuthenticator
+    from tap_greenhouse.tap import TapGreenhouse
+
+SCHEMAS_DIR = SchemaDirectory(schemas)
+MAX_BACKOFF_SECONDS = 60.0
+
+
+class GreenhouseStream(RESTStream[ParseResult]):
+    """One Harvest v3 list endpoint (`GET /v3/<name>`), read newest id first."""
+
+    schema = StreamSchema(SCHEMAS_DIR)
+    primary_keys: ClassVar[list[str]] = ["id"]
+    records_jsonpath = "$[*]"
+    # Harvest sorts by id, not by the filter field: bookmarks settle at stream end.
+    is_sorted = False
+    # Fixed filters some resources need to return every row.
+    extra_params: ClassVar[dict[str, str]] = {}
+    # Whether the endpoint accepts the pipe-form filter on `replication_key`.
+    _LOG_REQUEST_METRIC_URLS = False
+
+    @property
+    def greenhouse_tap(self) -> TapGreenhouse:
+        """The tap that owns the shared authenticator and session."""
+        return self._tap  # type: ignore[return-value]
+
+    @property
+    def url_base(self) -> str:
+        """`api_url` from the settings, e.g. https://harvest.greenhouse.io/v3."""
+        return str(self.config["api_url"]).rstrip("/")
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """The resource path, named as the stream."""
+        return f"/{self.name}"
+
+    @property
+    def scope(self) -> str:
+        """The OAuth scope Greenhouse requires for this list endpoint."""
+        return f"harvest:{self.name}:list"
+
+    @property
+    def authenticator(self) -> GreenhouseAuthenticator:
+        """The tap-wide authenticator (one token for every stream)."""
+        return self.greenhouse_tap.greenhouse_authenticator
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """The tap-wide session: shared connections and one rate-limit gate."""
+        return self.greenhouse_tap.throttled_session
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """Ask for JSON explicitly."""
+        return {"Accept": "application/json", "User-Agent": self.user_agent}
+
+    def get_new_paginator(self) -> HeaderLinkPaginator:
+        """Follow `Link: <...>; rel="next"` until Greenhouse sends none."""
+        return HeaderLinkPaginator()
+
+    @cached_property
+    def _window_end(self) -> datetime:
+        # Upper bound of the incremental window: rows changed after the sync began are
+        # left for the next run, so a bookmark can never skip them.
+        signpost = self.get_replication_key_signpost(None)
+        if isinstance(signpost, datetime):
+            return signpost
+        return datetime.now(timezone.utc)
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """First page: filters and `per_page`; later pages: the `next` link alone."""
+        request = super().get_http_request(page=page)
+        if page.next_page_token is not None:
+            # A cursor request must carry no other query parameter.
+            request.url = page.next_page_token.geturl()
+            request.params = {}
+            return request
+        params: dict[str, Any] = {"per_page": self.config["page_size"], **self.extra_params}
+        if self.replication_key:
+            start = self.get_starting_timestamp(page.stream_context)
+            params[self.replication_key] = self._date_window(start)
+        request.params = params
+        return request
+
+    def _date_window(self, start: datetime | None) -> str:
+        end = _rfc3339(self._window_end)
+        if start is None:
+            return f"lte|{end}"
+        lookback = timedelta(minutes=int(self.config["lookback_minutes"]))
+        begin = _rfc3339(start - lookback)
+        return f"gte|{begin}|lte|{end}"
+
+    # -- responses and errors ------------------------------------------------------------
+    def validate_response(self, response: requests.Response) -> None:
+        """Classify Harvest answers: retry 429/5xx/expired tokens, explain the rest."""
+        status = response.status_code
+        if status < HTTPStatus.BAD_REQUEST:
+            self.authenticator.note_success()
+            return
+        if status == HTTPStatus.UNAUTHORIZED:
+            self.authenticator.reject(response.request.headers.get("Authorization"))
+            msg = "401 Unauthorized: access token expired or revoked; fetching a new one"
+            raise RetriableAPIError(msg, response)
+        if status == HTTPStatus.FORBIDDEN:
+            msg = (
+                f"Greenhouse answered 403 Forbidden for `{self.name}`: the credential lacks "
+                f"the `{self.scope}` scope or `user_id` is not a Site Admin."
+            )
+            raise StreamForbiddenError(msg)
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        raise GreenhouseError(self.response_error_message(response))
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """Status, resource and Greenhouse's own message; never headers or query values."""
+        detail = ""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            parts = [str(body.get("message", ""))]
+            parts.extend(str(error) for error in body.get("errors") or [])
+            detail = ": " + "; ".join(part for part in parts if part)
+        return f"{response.status_code} {response.reason} from Greenhouse `{self.name}`{detail}"
+
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """Retry-After (or the window reset) for 429; at once for 401; else exponential."""
+        attempt = 0
+        exception = yield 0.0
+        while True:
+            attempt += 1
+            exception = yield _wait_for(exception, attempt)
+
+    def backoff_handler(self, details: Details) -> None:
+        """A retry is expected behaviour, not an error: log it as a warning."""
+        exception = details.get("exception")
+        response = getattr(exception, "response", None)
+        reason = (
+            f"HTTP {response.status_code}" if response is not None else type(exception).__name__
+        )
+        self.logger.warning(
+            "Retrying %s in %.1f s (attempt %d) after %s",
+            self.name,
+            details.get("wait", 0.0),
+            details.get("tries", 0),
+            reason,
+        )
+
+    def backoff_max_tries(self) -> int:
+        """Enough tries to outlast a throttling burst or a short outage."""
+        return 8
+
+    # -- skipping forbidden resources ------------------------------------------------------
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Read every page; a 403 before any row skips the stream with a warning."""
+        emitted = 0
+        try:
+            for record in super().get_records(context):
+                emitted += 1
+                yield record
+        except StreamForbiddenError as exc:
+            if emitted or not self.config.get("skip_forbidden_streams", True):
+                raise
+            self.logger.warning("Skipping stream %s. %s", self.name, exc)
+
+
+def _rfc3339(moment: datetime) -> str:
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _wait_for(exception: Any, attempt: int) -> float:
+    response = getattr(exception, "response", None)
+    if response is not None and response.status_code == HTTPStatus.UNAUTHORIZED:
+        return 0.0
+    if response is not None and response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+        retry_after = _retry_after_seconds(response)
+        if retry_after is not None:
+            return retry_after
+    return min(MAX_BACKOFF_SECONDS, float(2**attempt))
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(header)
+            return max(0.0, parsed.timestamp() - time.time())
+    reset = response.headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            return None
+    return None
