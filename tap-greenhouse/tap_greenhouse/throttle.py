@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -90,7 +90,7 @@ class ThrottledSession(requests.Session):
         super().__init__()
         self.gate = gate
 
-    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Pace, send, then learn from the response headers."""
         self.gate.wait_turn()
         response = super().send(request, **kwargs)
