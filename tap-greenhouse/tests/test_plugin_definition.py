@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-
 from tap_greenhouse.tap import TapGreenhouse
 
 PLUGIN_FILE = Path(__file__).parents[1] / "plugin.yml"
