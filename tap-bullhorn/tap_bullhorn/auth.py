@@ -80,7 +80,7 @@ class BullhornSession:
             data={"access_token": access_token, "ttl": str(ttl)},
             step="REST login",
         )
-        body = self._json(response, "REST login")
+        body = self._json(response)
         token, rest_url = body.get("BhRestToken"), body.get("restUrl")
         if response.status_code != 200 or not token or not rest_url:
             raise BullhornAuthError(
@@ -99,7 +99,7 @@ class BullhornSession:
             response = self._send(
                 "GET", self.login_info_url, params={"username": username}, step="loginInfo"
             )
-            body = self._json(response, "loginInfo")
+            body = self._json(response)
             if response.status_code != 200 or "oauthUrl" not in body or "restUrl" not in body:
                 raise BullhornAuthError(
                     f"Bullhorn loginInfo failed for username {username!r} "
@@ -123,7 +123,7 @@ class BullhornSession:
                 },
                 step="token refresh",
             )
-            body = self._json(response, "token refresh")
+            body = self._json(response)
             if response.status_code == 200 and body.get("access_token"):
                 self._refresh_token = body.get("refresh_token")
                 return str(body["access_token"])
@@ -142,7 +142,7 @@ class BullhornSession:
             },
             step="token",
         )
-        body = self._json(response, "token")
+        body = self._json(response)
         if response.status_code != 200 or not body.get("access_token"):
             detail = body.get("error_description") or body.get("error") or response.reason
             raise BullhornAuthError(
@@ -180,7 +180,7 @@ class BullhornSession:
             raise BullhornAuthError(
                 "Bullhorn refused the username or password (authorize returned its login page)."
             )
-        body = self._json(response, "authorize")
+        body = self._json(response)
         detail = body.get("error_description") or body.get("error") or response.reason
         raise BullhornAuthError(
             f"Bullhorn authorize failed ({response.status_code}): {detail}. Check client_id."
@@ -251,7 +251,7 @@ class BullhornSession:
         raise AssertionError  # pragma: no cover - the loop always returns or raises
 
     @staticmethod
-    def _json(response: requests.Response, step: str) -> dict[str, Any]:
+    def _json(response: requests.Response) -> dict[str, Any]:
         try:
             body = response.json()
         except ValueError:

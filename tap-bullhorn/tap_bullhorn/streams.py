@@ -1,0 +1,214 @@
+"""Entity streams read from `/query/{Entity}`, and to-many link streams."""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator
+
+from tap_bullhorn.client import EPOCH, BullhornStream
+from tap_bullhorn.entities import Association, Entity, snake
+from tap_bullhorn.pagination import KeysetPaginator, KeysetToken, PageSummary
+
+if TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+MAX_COUNT = 500
+# Bullhorn documents POST /query for where clauses longer than this.
+POST_QUERY_THRESHOLD = 7500
+
+
+def to_millis(moment: datetime) -> int:
+    """Epoch milliseconds of an aware datetime."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - EPOCH) // timedelta(milliseconds=1)
+
+
+class EntityStream(BullhornStream[KeysetToken | None]):
+    """One Bullhorn entity, paged by keyset on (cursor, id) or on id alone."""
+
+    entity: ClassVar[Entity]
+    associations: ClassVar[tuple[Association, ...]] = ()
+    primary_keys: ClassVar[list[str]] = ["id"]
+    post_query_threshold = POST_QUERY_THRESHOLD
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._page = PageSummary(0, None)
+        # To-many values of the parent rows whose link streams have not run yet.
+        self.inline_links: dict[int, dict[str, Any]] = {}
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """`query/{Entity}`."""
+        return f"/query/{self.entity.name}"
+
+    @property
+    def page_size(self) -> int:
+        """Rows asked for per page (`count`, at most 500)."""
+        return max(1, min(int(self.config.get("page_size") or MAX_COUNT), MAX_COUNT))
+
+    def get_new_paginator(self) -> BaseAPIPaginator[KeysetToken | None]:
+        """Keyset paginator fed by the page the stream just parsed."""
+        self._page = PageSummary(0, None)
+        return KeysetPaginator(self.page_size, lambda: self._page)
+
+    def start_millis(self, context: Context | None) -> int:
+        """Lower bound of the cursor: bookmark or start_date, minus the lookback window."""
+        start = self.get_starting_timestamp(context)
+        if start is None:
+            return 0
+        lookback = int(self.config.get("lookback_minutes", 5) or 0)
+        return max(0, to_millis(start) - lookback * 60_000)
+
+    def where_clause(self, context: Context | None, token: KeysetToken | None) -> str:
+        """The keyset where clause for a page."""
+        cursor = self.entity.cursor
+        if cursor is None:
+            return f"id>{token.last_id}" if token else "id>=0"
+        if token is None:
+            return f"{cursor}>={self.start_millis(context)}"
+        if token.cursor is None:
+            return f"{cursor} IS NULL AND id>{token.last_id}"
+        return f"{cursor}>{token.cursor} OR ({cursor}={token.cursor} AND id>{token.last_id})"
+
+    def requested_fields(self) -> list[str]:
+        """Top-level schema properties (custom fields and to-many fields included)."""
+        return list(self.schema.get("properties", {}))
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """GET `/query` with where/fields/orderBy/count; POST with a JSON where when long."""
+        request = super().get_http_request(page=page)
+        cursor = self.entity.cursor
+        where = self.where_clause(page.stream_context, page.next_page_token)
+        request.params = {
+            "fields": ",".join(self.requested_fields()),
+            "orderBy": f"{cursor},id" if cursor else "id",
+            "count": self.page_size,
+        }
+        if len(where) > self.post_query_threshold:
+            request.method = "POST"
+            request.data = {"where": where}
+        else:
+            request.params["where"] = where
+        return request
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """Rows of the page; remembers the last (cursor, id) for the paginator."""
+        body = response.json(parse_float=decimal.Decimal)
+        rows = body.get("data") or [] if isinstance(body, dict) else []
+        last = None
+        if rows:
+            cursor = self.entity.cursor
+            tail = rows[-1]
+            last = KeysetToken(tail.get(cursor) if cursor else None, int(tail["id"]))
+        self._page = PageSummary(len(rows), last)
+        yield from rows
+
+    def post_process(
+        self,
+        row: dict[str, Any],
+        context: Context | None = None,  # noqa: ARG002
+    ) -> dict[str, Any]:
+        """Timestamps to RFC 3339; soft-deleted rows are kept."""
+        return self.convert_timestamps(row)
+
+    def get_child_context(
+        self,
+        record: dict[str, Any],
+        context: Context | None,  # noqa: ARG002
+    ) -> dict[str, Any]:
+        """The parent id; the inline (possibly truncated) to-many values wait in a cache."""
+        wanted = {
+            child.association.field
+            for child in self.child_streams
+            if isinstance(child, AssociationStream) and child.selected
+        }
+        if wanted:
+            self.inline_links[record["id"]] = {name: record.get(name) for name in wanted}
+        return {"parent_id": record["id"]}
+
+
+class AssociationStream(BullhornStream[int]):
+    """Every link of one to-many field, complete even when the inline value is truncated."""
+
+    association: ClassVar[Association]
+    state_partitioning_keys: ClassVar[list[str]] = []
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """`entity/{Entity}/{id}/{field}`."""
+        return f"/entity/{self.association.entity}/{{parent_id}}/{self.association.field}"
+
+    @property
+    def entity_name(self) -> str:  # type: ignore[override]
+        """The parent entity (for messages)."""
+        return self.association.entity
+
+    def get_new_paginator(self) -> OffsetPaginator:
+        """`start`/`count` paging (to-many lists are short and ordered)."""
+        return OffsetPaginator(start_value=0, page_size=MAX_COUNT)
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """Ask for ids only."""
+        request = super().get_http_request(page=page)
+        request.params = {"fields": "id", "start": page.next_page_token or 0, "count": MAX_COUNT}
+        return request
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Links from the parent row when complete, else from the to-many endpoint."""
+        assert context is not None
+        parent_id = context["parent_id"]
+        parent = self._tap.streams[snake(self.association.entity)]
+        cache: dict[int, dict[str, Any]] = getattr(parent, "inline_links", {})
+        pending = cache.get(parent_id, {})
+        inline = pending.pop(self.association.field, None) or {}
+        if not pending:
+            cache.pop(parent_id, None)
+        data = inline.get("data") or []
+        if inline and len(data) >= int(inline.get("total") or 0):
+            ids: Iterable[Any] = (item.get("id") for item in data)
+        else:
+            ids = (row.get("id") for row in super().get_records(context))
+        for child_id in ids:
+            if child_id is not None:
+                yield {
+                    self.association.parent_key: parent_id,
+                    self.association.child_key: int(child_id),
+                }
+
+
+def entity_stream_class(
+    entity: Entity, associations: tuple[Association, ...]
+) -> type[EntityStream]:
+    """A stream class for one entity (incremental on its cursor, or full table)."""
+    attrs: dict[str, Any] = {
+        "name": entity.stream_name,
+        "entity": entity,
+        "entity_name": entity.name,
+        "associations": associations,
+        "replication_key": entity.cursor,
+        "is_sorted": entity.cursor is not None,
+        "__doc__": f"Bullhorn {entity.name} entity.",
+    }
+    return type(f"{entity.name}Stream", (EntityStream,), attrs)
+
+
+def association_stream_class(
+    association: Association, parent: type[EntityStream]
+) -> type[AssociationStream]:
+    """A link stream class under its parent entity stream."""
+    attrs: dict[str, Any] = {
+        "name": association.stream_name,
+        "association": association,
+        "parent_stream_type": parent,
+        "primary_keys": [association.parent_key, association.child_key],
+        "__doc__": f"Links of {association.entity}.{association.field}.",
+    }
+    return type(f"{association.stream_name.title()}Stream", (AssociationStream,), attrs)

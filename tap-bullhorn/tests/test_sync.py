@@ -1,0 +1,139 @@
+"""Full and incremental syncs against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+from sandbox.bullhorn.data import ENTITIES
+from tap_bullhorn.entities import ASSOCIATIONS, ENTITY_NAMES, snake
+from tap_bullhorn.streams import EntityStream
+from tap_bullhorn.tap import TapBullhorn
+
+from .conftest import iso_to_ms, make_config, run_tap
+
+
+def test_full_sync_counts_match_the_sandbox(server):
+    result = run_tap(make_config(server))
+    assert set(ENTITY_NAMES) <= set(ENTITIES)
+    for entity in ENTITY_NAMES:
+        expected = sorted(row["id"] for row in server.app.dump(entity))
+        assert sorted(result.ids(snake(entity))) == expected, entity
+    # Link streams are complete even where the inline to-many value is truncated at 5.
+    for association in ASSOCIATIONS:
+        rows = server.app.data.rows(association.entity).values()
+        expected_links = sorted(
+            (row["id"], target) for row in rows for target in row[association.field]
+        )
+        assert any(len(row[association.field]) > 5 for row in rows)
+        emitted = sorted(
+            (link[association.parent_key], link[association.child_key])
+            for link in result.records[association.stream_name]
+        )
+        assert emitted == expected_links, association.stream_name
+    # Soft-deleted rows are emitted, timestamps are RFC 3339.
+    candidates = result.records["candidate"]
+    assert any(row["isDeleted"] for row in candidates)
+    assert all(row["dateLastModified"].endswith("+00:00") for row in candidates)
+
+
+def test_custom_fields_carry_their_admin_labels(server):
+    tap = TapBullhorn(config=make_config(server))
+    schema = tap.streams["candidate"].schema["properties"]
+    assert schema["customText1"]["description"] == "Preferred Contact Method"
+    assert schema["customDate1"]["format"] == "date-time"
+    assert schema["customFloat1"]["type"] == ["number", "null"]
+    assert schema["owner"]["properties"]["id"]["type"] == ["integer", "null"]
+    assert schema["address"]["properties"]["city"]["type"] == ["string", "null"]
+
+
+def test_entities_and_exclude_fields_settings(server):
+    config = make_config(
+        server,
+        entities=["Candidate", "Skill"],
+        exclude_fields=["Candidate.customTextBlock1", "phone"],
+    )
+    tap = TapBullhorn(config=config)
+    assert set(tap.streams) == {"candidate", "candidate_primary_skills", "skill"}
+    props = tap.streams["candidate"].schema["properties"]
+    assert "customTextBlock1" not in props
+    assert "phone" not in props
+    result = run_tap(config)
+    assert "customTextBlock1" not in result.records["candidate"][0]
+
+
+def test_second_sync_emits_exactly_the_changes(server):
+    config = make_config(server, entities=["Candidate", "Placement", "Sendout"])
+    first = run_tap(config)
+    bookmarks = first.final_state["bookmarks"]
+    changed = {
+        "Candidate": set(server.app.mutate("insert", "Candidate", 3))
+        | set(server.app.mutate("update", "Candidate", 2))
+        | set(server.app.mutate("soft_delete", "Candidate", 2)),
+        "Placement": set(server.app.mutate("insert", "Placement", 2))
+        | set(server.app.mutate("update", "Placement", 1)),
+        "Sendout": set(server.app.mutate("insert", "Sendout", 2)),
+    }
+    deleted = set(server.app.mutate("delete", "Placement", 1))
+    second = run_tap(config, state=first.final_state)
+    lookback_ms = 5 * 60_000
+    for entity, cursor in (
+        ("Candidate", "dateLastModified"),
+        ("Placement", "dateLastModified"),
+        ("Sendout", "dateAdded"),
+    ):
+        stream = snake(entity)
+        bookmark = iso_to_ms(bookmarks[stream]["replication_key_value"])
+        # Exactly the rows at or after (bookmark - lookback) in the sandbox now.
+        expected = {
+            row["id"] for row in server.app.dump(entity) if row[cursor] >= bookmark - lookback_ms
+        }
+        emitted = set(second.ids(stream))
+        assert changed[entity] - deleted <= emitted, entity
+        assert emitted == expected, entity
+        assert len(second.ids(stream)) == len(emitted)
+    assert not deleted & set(second.ids("placement"))
+    soft = [row for row in second.records["candidate"] if row["isDeleted"]]
+    assert len(soft) >= 2
+
+
+def test_interrupted_sync_resumes_from_last_state(server, monkeypatch):
+    monkeypatch.setattr(EntityStream, "STATE_MSG_FREQUENCY", 25)
+    config = make_config(server, entities=["Candidate"], page_size=10)
+    full = run_tap(config)
+    all_ids = set(full.ids("candidate"))
+    # Simulate a crash right after the third STATE message: the target committed that state.
+    cut, seen_states = 0, 0
+    for index, message in enumerate(full.messages):
+        if message["type"] == "STATE":
+            seen_states += 1
+            if seen_states == 3:
+                cut = index
+                break
+    assert cut
+    before = {
+        m["record"]["id"]
+        for m in full.messages[:cut]
+        if m["type"] == "RECORD" and m["stream"] == "candidate"
+    }
+    state = full.messages[cut]["value"]
+    resumed = run_tap({**config, "lookback_minutes": 0}, state=state)
+    after = set(resumed.ids("candidate"))
+    assert before | after == all_ids
+    assert len(after) < len(all_ids)
+
+
+def test_keyset_paging_adapts_to_a_smaller_server_page(server):
+    server.app.max_count = 7
+    config = make_config(server, entities=["Candidate"], page_size=25)
+    result = run_tap(config)
+    assert sorted(result.ids("candidate")) == sorted(r["id"] for r in server.app.dump("Candidate"))
+    queries = [r for r in server.vendor_requests() if r.path.endswith("/query/Candidate")]
+    assert len(queries) >= 120 // 7
+    assert all("start=" not in r.query for r in queries)
+
+
+def test_long_where_clauses_use_post(server, monkeypatch):
+    monkeypatch.setattr(EntityStream, "post_query_threshold", 5)
+    result = run_tap(make_config(server, entities=["Lead"]))
+    assert sorted(result.ids("lead")) == sorted(r["id"] for r in server.app.dump("Lead"))
+    posts = [r for r in server.vendor_requests() if r.path.endswith("/query/Lead")]
+    assert posts
+    assert all(r.method == "POST" and "where=" not in r.query for r in posts)
