@@ -12,7 +12,7 @@ PACKAGES := $(wildcard sandbox/pyproject.toml tap-*/pyproject.toml)
 $(VENV)/.installed: requirements-dev.txt $(PACKAGES)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt $(foreach t,$(TAPS),-e ./$(t))
 	touch $@
 
 $(MELTANO_VENV)/.installed: requirements-meltano.txt
