@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -62,11 +63,14 @@ def test_meltano_run_into_postgres_then_incremental(
 
     for resource in greenhouse.app.resources():
         assert table_ids(resource) == [r["id"] for r in greenhouse.app.dump(resource)], resource
+    job = greenhouse.app.dump("jobs")[0]
     typed = postgres.execute(
-        f'SELECT updated_at, custom_fields FROM "{pg_schema}".jobs ORDER BY id LIMIT 1'
+        f'SELECT updated_at, custom_fields FROM "{pg_schema}".jobs WHERE id = %s', (job["id"],)
     ).fetchone()
-    assert typed[0].tzinfo is not None  # timestamps land as timestamptz
-    assert isinstance(typed[1], dict)  # nested objects land as jsonb
+    # Timestamps land as timestamps (UTC, milliseconds kept), nested objects as jsonb.
+    expected_time = datetime.fromisoformat(job["updated_at"].replace("Z", "+00:00"))
+    assert typed[0] == expected_time.replace(tzinfo=None)
+    assert typed[1] == job["custom_fields"]
 
     inserted = greenhouse.app.mutate("insert", "candidates", 2)
     updated = greenhouse.app.mutate("update", "candidates", 3)
