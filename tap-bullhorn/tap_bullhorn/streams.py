@@ -135,6 +135,16 @@ class EntityStream(BullhornStream[KeysetToken | None]):
         return {"parent_id": record["id"]}
 
 
+class LinkPaginator(OffsetPaginator):
+    """`start`/`count` paging that stops at the first short page."""
+
+    def has_more(self, response: requests.Response) -> bool:
+        """More links exist only when the page came back full."""
+        body = response.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        return len(data or []) >= self.page_size
+
+
 class AssociationStream(BullhornStream[int]):
     """Every link of one to-many field, complete even when the inline value is truncated."""
 
@@ -151,9 +161,9 @@ class AssociationStream(BullhornStream[int]):
         """The parent entity (for messages)."""
         return self.association.entity
 
-    def get_new_paginator(self) -> OffsetPaginator:
+    def get_new_paginator(self) -> LinkPaginator:
         """`start`/`count` paging (to-many lists are short and ordered)."""
-        return OffsetPaginator(start_value=0, page_size=MAX_COUNT)
+        return LinkPaginator(start_value=0, page_size=MAX_COUNT)
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """Ask for ids only."""

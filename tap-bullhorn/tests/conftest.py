@@ -6,9 +6,13 @@ import contextlib
 import io
 import json
 import logging
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ from sandbox.core.registry import start_server
 from sandbox.core.server import SandboxServer
 from tap_bullhorn.tap import TapBullhorn
 
+TAP_EXECUTABLE = Path(sys.executable).parent / "tap-bullhorn"
 FAST = 600_000  # requests per minute: pacing off for tests that are not about it
 
 
@@ -51,7 +56,11 @@ def make_config(server: SandboxServer, **overrides: Any) -> dict[str, Any]:
 
 
 def run_tap(
-    config: dict[str, Any], state: dict[str, Any] | None = None, *, expect_error: bool = False
+    config: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    *,
+    expect_error: bool = False,
+    before_sync: Callable[[], None] | None = None,
 ) -> RunResult:
     """Run a full sync in-process, capturing Singer messages and log output."""
     stdout = io.StringIO()
@@ -64,6 +73,8 @@ def run_tap(
     try:
         with contextlib.redirect_stdout(stdout):
             tap = TapBullhorn(config=config, state=state, validate_config=True)
+            if before_sync:
+                before_sync()
             tap.sync_all()
     except Exception as exc:
         if not expect_error:
@@ -77,6 +88,25 @@ def run_tap(
 
 def iso_to_ms(value: str) -> int:
     return int(datetime.fromisoformat(value).timestamp() * 1000)
+
+
+def run_cli(
+    *args: str, config: dict[str, Any] | None, tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `tap-bullhorn` executable with a config file."""
+    command = [str(TAP_EXECUTABLE)]
+    if config is not None:
+        config_path = tmp_path / "config.json"
+        config_path.write_text(json.dumps(config), encoding="utf-8")
+        command += ["--config", str(config_path)]
+    return subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,62 @@
+"""Throttling, 429/5xx retries and entitlement (403) handling."""
+
+from __future__ import annotations
+
+from sandbox.core.faults import FaultConfig
+from sandbox.core.ratelimit import FixedWindowLimiter
+
+from .conftest import make_config, run_tap
+
+
+def test_forbidden_entity_is_skipped_with_a_warning(server):
+    server.app.forbidden_entities.add("Lead")
+    result = run_tap(make_config(server, entities=["Lead", "Skill"]))
+    assert "lead" not in result.records
+    assert len(result.ids("skill")) == 15
+    assert "no access to entity Lead" in result.logs
+
+
+def test_429_waits_honour_retry_after(server):
+    config = make_config(server, entities=["Skill", "Country"])
+
+    def burst() -> None:
+        server.faults.configure(FaultConfig(burst_429=2, burst_429_retry_after=1))
+
+    result = run_tap(config, before_sync=burst)
+    assert len(result.ids("skill")) == 15
+    assert len(result.ids("country")) == 12
+    log = server.vendor_requests()
+    statuses = [r.status for r in log]
+    assert statuses.count(429) == 2
+    for index, entry in enumerate(log[:-1]):
+        if entry.status == 429:
+            assert log[index + 1].at - entry.at >= 0.9
+
+
+def test_throttle_keeps_under_the_server_limit(server):
+    config = make_config(server, entities=["Candidate"], page_size=10, max_requests_per_minute=480)
+
+    def small_limit() -> None:
+        server.app.limiter = FixedWindowLimiter(10, 1.0)
+        server.clear_log()
+
+    result = run_tap(config, before_sync=small_limit)
+    assert len(result.ids("candidate")) == 120
+    stats = server.stats()
+    assert stats["requests"] >= 12
+    assert stats["rate_limited"] == 0
+    assert server.app.limiter is not None
+    assert server.app.limiter.refused == 0
+
+
+def test_5xx_and_connection_resets_are_retried(server, monkeypatch):
+    monkeypatch.setattr("tap_bullhorn.client.FIRST_RETRY_WAIT_SECONDS", 0.05)
+    config = make_config(server, entities=["Lead"], page_size=3)
+
+    def flaky() -> None:
+        server.faults.configure(FaultConfig(error_rate=0.3, reset_rate=0.3, seed=3))
+
+    result = run_tap(config, before_sync=flaky)
+    assert sorted(result.ids("lead")) == sorted(r["id"] for r in server.app.dump("Lead"))
+    assert server.faults.injected.get("connection_reset", 0) > 0
+    assert sum(v for k, v in server.faults.injected.items() if k.startswith("http_5")) > 0
