@@ -22,8 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 DEMO_PORTS = {"greenhouse": 8701, "bullhorn": 8702, "invenias": 8703}
 RECORDS = int(os.environ.get("DEMO_RECORDS", "2000"))
-SYNC_DURATION = re.compile(
-    r'"metric":\s*"sync_duration",\s*"value":\s*([0-9.]+),\s*"tags":\s*\{"stream":\s*"(\w+)"'
+# Meltano re-renders the SDK's structured logs: a stream's "Beginning sync of 'x'" line is
+# followed by its sync_duration metric.
+LOG_EVENT = re.compile(
+    r"Beginning sync of '(\w+)'|metric_name=sync_duration metric_value=([0-9.]+)"
 )
 
 
@@ -75,6 +77,19 @@ def meltano_run(tap: str, target: str, env: dict[str, str]) -> tuple[float, str]
     return seconds, result.stderr + result.stdout
 
 
+def stream_durations(log: str) -> dict[str, float]:
+    """Seconds each stream took, from the tap's log lines in Meltano's output."""
+    durations: dict[str, float] = {}
+    current = None
+    for stream, seconds in LOG_EVENT.findall(log):
+        if stream:
+            current = stream
+        elif current:
+            durations[current] = durations.get(current, 0.0) + float(seconds)
+            current = None
+    return durations
+
+
 def jsonl_counts(directory: Path) -> dict[str, int]:
     """Rows per stream in target-jsonl's output directory."""
     return {path.stem: sum(1 for _ in path.open()) for path in sorted(directory.glob("*.jsonl"))}
@@ -97,7 +112,7 @@ def main() -> int:
             seconds, log = meltano_run(
                 tap, "target-jsonl", {"TARGET_JSONL_DESTINATION_PATH": str(out_dir)}
             )
-            durations = {stream: float(value) for value, stream in SYNC_DURATION.findall(log)}
+            durations = stream_durations(log)
             for stream, count in jsonl_counts(out_dir).items():
                 rows.append((tap, "jsonl", stream, count, durations.get(stream, 0.0)))
             rows.append((tap, "jsonl", "(whole run)", 0, seconds))
