@@ -71,6 +71,8 @@ def _run_tap(
         env={**os.environ, **(env or {})},
         check=False,
     )
+    # The CLI logs deprecation warnings instead of raising them: none may appear.
+    assert "DeprecationWarning" not in completed.stderr, completed.stderr
     run = TapRun(completed.returncode, completed.stdout, completed.stderr)
     records: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in completed.stdout.splitlines():
