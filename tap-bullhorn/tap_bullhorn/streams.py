@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator
 
 from tap_bullhorn.client import EPOCH, BullhornStream
-from tap_bullhorn.entities import Association, Entity, snake
+from tap_bullhorn.entities import ENTITY_NAMES, Association, Entity, snake
 from tap_bullhorn.pagination import KeysetPaginator, KeysetToken, PageSummary
 
 if TYPE_CHECKING:
@@ -222,3 +225,144 @@ def association_stream_class(
         "__doc__": f"Links of {association.entity}.{association.field}.",
     }
     return type(f"{association.stream_name.title()}Stream", (AssociationStream,), attrs)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """Which event-subscription call to make: re-get a batch, or poll for new events."""
+
+    reget: int | None
+    poll: int
+
+
+class EventPaginator(BaseAPIPaginator[EventPage]):
+    """Re-get the batch after the bookmark once, then poll until a short or empty batch."""
+
+    def __init__(self, first: EventPage, max_events: int) -> None:
+        super().__init__(first)
+        self.max_events = max_events
+
+    def get_next(self, response: requests.Response) -> EventPage | None:  # noqa: ARG002
+        """The next poll."""
+        return EventPage(None, self.current_value.poll + 1)
+
+    def has_more(self, response: requests.Response) -> bool:
+        """A re-get is always followed by a poll; a poll continues while batches are full."""
+        if self.current_value.reget is not None:
+            return True
+        return len(_events(response)) >= self.max_events
+
+    def continue_if_empty(self, response: requests.Response) -> bool:  # noqa: ARG002
+        """An empty re-get (batch already gone) still goes on to poll."""
+        return self.current_value.reget is not None
+
+
+def _events(response: requests.Response) -> list[dict[str, Any]]:
+    if not response.content.strip():
+        return []
+    body = response.json()
+    events = body.get("events") if isinstance(body, dict) else None
+    return list(events or [])
+
+
+class SubscriptionMissingError(FatalAPIError):
+    """The event subscription does not exist yet."""
+
+
+DELETED_RECORDS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event_id": {"type": ["string"], "description": "Bullhorn event id"},
+        "entity_name": {"type": ["string", "null"], "description": "Entity type, e.g. Placement"},
+        "entity_id": {"type": ["integer", "null"], "description": "Id of the deleted row"},
+        "event_type": {"type": ["string", "null"], "description": "Always DELETED"},
+        "event_timestamp": {"type": ["string", "null"], "format": "date-time"},
+        "request_id": {"type": ["integer", "null"], "description": "Event batch id"},
+    },
+}
+
+
+class DeletedRecordsStream(BullhornStream[EventPage]):
+    """Hard deletes (and every DELETED event) from a Bullhorn entity event subscription."""
+
+    name = "deleted_records"
+    entity_name = "event subscription"
+    primary_keys: ClassVar[list[str]] = ["event_id"]
+    replication_key = "request_id"
+    is_sorted = True
+    max_events = 500
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """`event/subscription/{id}`."""
+        return f"/event/subscription/{self.config['event_subscription_id']}"
+
+    def get_new_paginator(self) -> EventPaginator:
+        """Start with a re-get of the batch after the last committed one, if any."""
+        last = self.get_starting_replication_key_value(self.context)
+        first = EventPage(int(last) + 1 if last else None, 0)
+        return EventPaginator(first, self.max_events)
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """`requestId=` for a re-get, else `maxEvents=`."""
+        request = super().get_http_request(page=page)
+        token = page.next_page_token
+        if token is not None and token.reget is not None:
+            request.params = {"requestId": token.reget}
+        else:
+            request.params = {"maxEvents": self.max_events}
+        return request
+
+    def validate_response(self, response: requests.Response) -> None:
+        """A 404 means the subscription must be created first."""
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            raise SubscriptionMissingError(self.response_error_message(response))
+        super().validate_response(response)
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """DELETED events of the batch."""
+        if not response.content.strip():
+            return
+        body = response.json()
+        request_id = body.get("requestId") if isinstance(body, dict) else None
+        for event in _events(response):
+            if event.get("entityEventType") != "DELETED":
+                continue
+            yield {
+                "event_id": str(event.get("eventId")),
+                "entity_name": event.get("entityName"),
+                "entity_id": event.get("entityId"),
+                "event_type": event.get("entityEventType"),
+                "event_timestamp": event.get("eventTimestamp"),
+                "request_id": request_id,
+            }
+
+    def post_process(
+        self,
+        row: dict[str, Any],
+        context: Context | None = None,  # noqa: ARG002
+    ) -> dict[str, Any]:
+        """Event time to RFC 3339."""
+        return self.convert_timestamps(row)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Read pending events; create the subscription on the first run."""
+        try:
+            yield from super().get_records(context)
+        except SubscriptionMissingError:
+            self.create_subscription()
+
+    def create_subscription(self) -> None:
+        """`PUT event/subscription/{id}?type=entity&names=...&eventTypes=DELETED`."""
+        names = self.config.get("entities") or list(ENTITY_NAMES)
+        url = f"{self.url_base}{self.path}"
+        prepared = self.build_prepared_request(
+            method="PUT",
+            url=url,
+            params={"type": "entity", "names": ",".join(names), "eventTypes": "DELETED"},
+        )
+        self._request(prepared, None)
+        self.logger.warning(
+            "Created Bullhorn event subscription %s; hard deletes are captured from now on.",
+            self.config["event_subscription_id"],
+        )

@@ -26,7 +26,12 @@ from tap_bullhorn.entities import (
     snake,
 )
 from tap_bullhorn.errors import BullhornAuthError, BullhornError
-from tap_bullhorn.streams import association_stream_class, entity_stream_class
+from tap_bullhorn.streams import (
+    DELETED_RECORDS_SCHEMA,
+    DeletedRecordsStream,
+    association_stream_class,
+    entity_stream_class,
+)
 from tap_bullhorn.throttle import Throttle
 
 PUBLISHED_LIMIT_PER_MINUTE = 1500
@@ -121,6 +126,15 @@ class TapBullhorn(Tap):
             description="Fields to leave out: `Entity.field`, or `field` for every entity.",
         ),
         th.Property(
+            "event_subscription_id",
+            th.StringType,
+            title="Event Subscription ID",
+            description=(
+                "Turns on the deleted_records stream: the tap creates this entity event "
+                "subscription on its first run and reads DELETED events from it afterwards."
+            ),
+        ),
+        th.Property(
             "max_requests_per_minute",
             th.IntegerType,
             default=PUBLISHED_LIMIT_PER_MINUTE,
@@ -199,6 +213,8 @@ class TapBullhorn(Tap):
             for association in associations:
                 child = association_stream_class(association, stream_class)
                 streams.append(child(tap=self, schema=association_schema(association)))
+        if self.config.get("event_subscription_id"):
+            streams.append(DeletedRecordsStream(tap=self, schema=DELETED_RECORDS_SCHEMA))
         return streams
 
     def _entity_schema(self, entity: str, exclude: set[str], *, online: bool) -> dict[str, Any]:

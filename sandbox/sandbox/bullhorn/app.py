@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -57,6 +57,18 @@ LOGIN_PAGE = (
 
 
 @dataclass
+class Subscription:
+    """An entity event subscription: pending events and the batches already handed out."""
+
+    names: set[str]
+    event_types: set[str]
+    created_on: int
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    batches: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    last_request_id: int = 0
+
+
+@dataclass
 class Session:
     """A REST session (BhRestToken)."""
 
@@ -84,6 +96,7 @@ class BullhornApp(SandboxApp):
         self.max_count = MAX_COUNT
         self.login_count = 0
         self.issued: list[str] = []
+        self.subscriptions: dict[str, Subscription] = {}
 
     # -- SandboxApp --------------------------------------------------------------------------
     def credentials(self) -> dict[str, str]:
@@ -190,7 +203,29 @@ class BullhornApp(SandboxApp):
                 msg = f"unknown action {action!r}"
                 raise MutationError(msg)
             self.data.invalidate(resource)
+            event_type = {"insert": "INSERTED", "delete": "DELETED"}.get(action, "UPDATED")
+            self._publish(resource, ids, event_type, now)
             return ids
+
+    def _publish(self, entity: str, ids: list[int], event_type: str, now: int) -> None:
+        for sub_id, subscription in self.subscriptions.items():
+            if entity not in subscription.names or event_type not in subscription.event_types:
+                continue
+            for entity_id in ids:
+                subscription.pending.append(
+                    {
+                        "eventId": f"ID:JBM-{sub_id}-{len(subscription.pending)}-{entity_id}",
+                        "eventType": "ENTITY",
+                        "eventTimestamp": now,
+                        "eventMetadata": {"PERSON_ID": "1", "TRANSACTION_ID": secrets.token_hex(4)},
+                        "entityName": entity,
+                        "entityId": entity_id,
+                        "entityEventType": event_type,
+                        "updatedProperties": []
+                        if event_type != "UPDATED"
+                        else ["dateLastModified"],
+                    }
+                )
 
     def _touch(self, entity: str, row: Record, fake: Any) -> None:
         for name, code in ENTITIES[entity].fields.items():
@@ -240,6 +275,8 @@ class BullhornApp(SandboxApp):
                     for name in ENTITIES
                 ]
             )
+        if head == "event" and len(parts) == 3 and parts[1] == "subscription":
+            return self._subscription(request, parts[2])
         if head in {"meta", "query", "entity"} and len(parts) >= 2:
             entity = parts[1]
             if entity not in ENTITIES:
@@ -438,6 +475,51 @@ class BullhornApp(SandboxApp):
             if len(page) >= count:
                 break
         return Response.json({"start": start, "count": len(page), "data": page})
+
+    def _subscription(self, request: Request, sub_id: str) -> Response:
+        """`PUT/GET/DELETE event/subscription/{id}` (`_subscription.md`)."""
+        subscription = self.subscriptions.get(sub_id)
+        if request.method == "PUT":
+            if subscription is not None:
+                return _error(400, f"Subscription {sub_id} already exists.")
+            names = set((request.param("names") or "").split(","))
+            unknown = names - set(ENTITIES)
+            if request.param("type") != "entity" or unknown or not names:
+                return _error(400, f"Invalid subscription request: {sorted(unknown)}")
+            types = set((request.param("eventTypes") or "INSERTED,UPDATED,DELETED").split(","))
+            now = epoch_ms(utc_now())
+            self.subscriptions[sub_id] = Subscription(names, types, now)
+            return Response.json(
+                {
+                    "subscriptionId": sub_id,
+                    "createdOn": now,
+                    "jmsSelector": (
+                        f"JMSType='ENTITY' AND BhCorpId=1 AND EntityName IN {sorted(names)}"
+                    ),
+                }
+            )
+        if subscription is None:
+            return _error(404, f"Subscription {sub_id} not found.")
+        if request.method == "DELETE":
+            del self.subscriptions[sub_id]
+            return Response.json({"result": True})
+        requested = request.param("requestId")
+        if requested:
+            batch = subscription.batches.get(int(requested)) if requested.isdigit() else None
+            if batch is None:
+                return Response(status=200)
+            return Response.json({"requestId": int(requested), "events": batch})
+        max_events = int(request.param("maxEvents") or 100)
+        if not subscription.pending:
+            # The docs: an empty answer when no events are waiting.
+            return Response(status=200)
+        batch, subscription.pending = (
+            subscription.pending[:max_events],
+            subscription.pending[max_events:],
+        )
+        subscription.last_request_id += 1
+        subscription.batches[subscription.last_request_id] = batch
+        return Response.json({"requestId": subscription.last_request_id, "events": batch})
 
     def render(self, entity: str, row: Record, requested: list[str]) -> Record:
         """A row as the API returns it for the requested fields."""
