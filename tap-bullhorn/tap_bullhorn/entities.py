@@ -161,9 +161,9 @@ def timestamp_paths(schema: dict[str, Any]) -> list[tuple[str, ...]]:
     return paths
 
 
-def association_schema(association: Association) -> dict[str, Any]:
-    """Schema of a link stream: parent id and associated id."""
-    return {
+def association_schema(association: Association, cursor: str | None) -> dict[str, Any]:
+    """Schema of a link stream: parent id, associated id and the parent's cursor."""
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             association.parent_key: {
@@ -176,3 +176,10 @@ def association_schema(association: Association) -> dict[str, Any]:
             },
         },
     }
+    if cursor:
+        schema["properties"][cursor] = {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": f"{cursor} of the {association.entity} the links were read from",
+        }
+    return schema

@@ -10,10 +10,10 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator
+from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_bullhorn.client import EPOCH, BullhornStream
-from tap_bullhorn.entities import ENTITY_NAMES, Association, Entity, snake
+from tap_bullhorn.entities import ENTITY_NAMES, Association, Entity
 from tap_bullhorn.pagination import KeysetPaginator, KeysetToken, PageSummary
 
 if TYPE_CHECKING:
@@ -37,15 +37,12 @@ class EntityStream(BullhornStream[KeysetToken | None]):
     """One Bullhorn entity, paged by keyset on (cursor, id) or on id alone."""
 
     entity: ClassVar[Entity]
-    associations: ClassVar[tuple[Association, ...]] = ()
     primary_keys: ClassVar[list[str]] = ["id"]
     post_query_threshold = POST_QUERY_THRESHOLD
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._page = PageSummary(0, None)
-        # To-many values of the parent rows whose link streams have not run yet.
-        self.inline_links: dict[int, dict[str, Any]] = {}
 
     @property
     def path(self) -> str:  # type: ignore[override]
@@ -122,90 +119,71 @@ class EntityStream(BullhornStream[KeysetToken | None]):
         """Timestamps to RFC 3339; soft-deleted rows are kept."""
         return self.convert_timestamps(row)
 
-    def get_child_context(
-        self,
-        record: dict[str, Any],
-        context: Context | None,  # noqa: ARG002
-    ) -> dict[str, Any]:
-        """The parent id; the inline (possibly truncated) to-many values wait in a cache."""
-        wanted = {
-            child.association.field
-            for child in self.child_streams
-            if isinstance(child, AssociationStream) and child.selected
-        }
-        if wanted:
-            self.inline_links[record["id"]] = {name: record.get(name) for name in wanted}
-        return {"parent_id": record["id"]}
 
+class LinkStream(EntityStream):
+    """Every link of one to-many field, complete even when the inline value is truncated.
 
-class LinkPaginator(OffsetPaginator):
-    """`start`/`count` paging that stops at the first short page."""
-
-    def has_more(self, response: requests.Response) -> bool:
-        """More links exist only when the page came back full."""
-        body = response.json()
-        data = body.get("data") if isinstance(body, dict) else None
-        return len(data or []) >= self.page_size
-
-
-class AssociationStream(BullhornStream[int]):
-    """Every link of one to-many field, complete even when the inline value is truncated."""
+    Reads the parent entity's (id, cursor, field) with the same keyset paging, so the link
+    stream has its own incremental bookmark; a parent whose inline `{total, data}` was cut
+    short is completed from `entity/{Entity}/{id}/{field}`.
+    """
 
     association: ClassVar[Association]
-    state_partitioning_keys: ClassVar[list[str]] = []
 
-    @property
-    def path(self) -> str:  # type: ignore[override]
-        """`entity/{Entity}/{id}/{field}`."""
-        return f"/entity/{self.association.entity}/{{parent_id}}/{self.association.field}"
-
-    @property
-    def entity_name(self) -> str:  # type: ignore[override]
-        """The parent entity (for messages)."""
-        return self.association.entity
-
-    def get_new_paginator(self) -> LinkPaginator:
-        """`start`/`count` paging (to-many lists are short and ordered)."""
-        return LinkPaginator(start_value=0, page_size=MAX_COUNT)
-
-    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
-        """Ask for ids only."""
-        request = super().get_http_request(page=page)
-        request.params = {"fields": "id", "start": page.next_page_token or 0, "count": MAX_COUNT}
-        return request
+    def requested_fields(self) -> list[str]:
+        """Parent id, cursor and the to-many field."""
+        return ["id", self.entity.cursor or "id", self.association.field]
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Links from the parent row when complete, else from the to-many endpoint."""
-        assert context is not None
-        parent_id = context["parent_id"]
-        parent = self._tap.streams[snake(self.association.entity)]
-        cache: dict[int, dict[str, Any]] = getattr(parent, "inline_links", {})
-        pending = cache.get(parent_id, {})
-        inline = pending.pop(self.association.field, None) or {}
-        if not pending:
-            cache.pop(parent_id, None)
-        data = inline.get("data") or []
-        if inline and len(data) >= int(inline.get("total") or 0):
-            ids: Iterable[Any] = (item.get("id") for item in data)
-        else:
-            ids = (row.get("id") for row in super().get_records(context))
-        for child_id in ids:
-            if child_id is not None:
-                yield {
-                    self.association.parent_key: parent_id,
+        """One link row per (parent, associated id)."""
+        cursor = self.entity.cursor
+        for parent in super().get_records(context):
+            inline = parent.get(self.association.field) or {}
+            data = inline.get("data") or []
+            if len(data) >= int(inline.get("total") or 0):
+                ids = [item.get("id") for item in data]
+            else:
+                ids = self.fetch_all(int(parent["id"]))
+            for child_id in ids:
+                if child_id is None:
+                    continue
+                link = {
+                    self.association.parent_key: parent["id"],
                     self.association.child_key: int(child_id),
                 }
+                if cursor:
+                    link[cursor] = parent.get(cursor)
+                yield link
+
+    def fetch_all(self, parent_id: int) -> list[Any]:
+        """Every associated id from the to-many endpoint (`start`/`count` pages)."""
+        url = (
+            f"{self.url_base}/entity/{self.association.entity}/{parent_id}/{self.association.field}"
+        )
+        send = self.request_decorator(self._request)
+        ids: list[Any] = []
+        start = 0
+        while True:
+            prepared = self.build_prepared_request(
+                method="GET",
+                url=url,
+                params={"fields": "id", "start": start, "count": MAX_COUNT},
+                headers={"User-Agent": self.user_agent},
+            )
+            body = send(prepared, None).json()
+            data = body.get("data") if isinstance(body, dict) else None
+            ids.extend(item.get("id") for item in data or [])
+            if len(data or []) < MAX_COUNT:
+                return ids
+            start += MAX_COUNT
 
 
-def entity_stream_class(
-    entity: Entity, associations: tuple[Association, ...]
-) -> type[EntityStream]:
+def entity_stream_class(entity: Entity) -> type[EntityStream]:
     """A stream class for one entity (incremental on its cursor, or full table)."""
     attrs: dict[str, Any] = {
         "name": entity.stream_name,
         "entity": entity,
         "entity_name": entity.name,
-        "associations": associations,
         "replication_key": entity.cursor,
         "is_sorted": entity.cursor is not None,
         "__doc__": f"Bullhorn {entity.name} entity.",
@@ -213,18 +191,19 @@ def entity_stream_class(
     return type(f"{entity.name}Stream", (EntityStream,), attrs)
 
 
-def association_stream_class(
-    association: Association, parent: type[EntityStream]
-) -> type[AssociationStream]:
-    """A link stream class under its parent entity stream."""
+def link_stream_class(association: Association, entity: Entity) -> type[LinkStream]:
+    """A link stream class for one to-many field of an entity."""
     attrs: dict[str, Any] = {
         "name": association.stream_name,
+        "entity": entity,
+        "entity_name": entity.name,
         "association": association,
-        "parent_stream_type": parent,
         "primary_keys": [association.parent_key, association.child_key],
+        "replication_key": entity.cursor,
+        "is_sorted": entity.cursor is not None,
         "__doc__": f"Links of {association.entity}.{association.field}.",
     }
-    return type(f"{association.stream_name.title()}Stream", (AssociationStream,), attrs)
+    return type(f"{entity.name}{association.field.title()}Stream", (LinkStream,), attrs)
 
 
 @dataclass(frozen=True)

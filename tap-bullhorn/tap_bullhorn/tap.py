@@ -29,8 +29,8 @@ from tap_bullhorn.errors import BullhornAuthError, BullhornError
 from tap_bullhorn.streams import (
     DELETED_RECORDS_SCHEMA,
     DeletedRecordsStream,
-    association_stream_class,
     entity_stream_class,
+    link_stream_class,
 )
 from tap_bullhorn.throttle import Throttle
 
@@ -205,14 +205,12 @@ class TapBullhorn(Tap):
             if entity.cursor:
                 exclude.discard(entity.cursor)
             associations = tuple(a for a in ASSOCIATIONS if a.entity == entity.name)
-            for association in associations:
-                exclude.discard(association.field)
             schema = self._entity_schema(entity.name, exclude, online=online)
-            stream_class = entity_stream_class(entity, associations)
-            streams.append(stream_class(tap=self, schema=schema))
+            streams.append(entity_stream_class(entity)(tap=self, schema=schema))
             for association in associations:
-                child = association_stream_class(association, stream_class)
-                streams.append(child(tap=self, schema=association_schema(association)))
+                link_class = link_stream_class(association, entity)
+                link_schema = association_schema(association, entity.cursor)
+                streams.append(link_class(tap=self, schema=link_schema))
         if self.config.get("event_subscription_id"):
             streams.append(DeletedRecordsStream(tap=self, schema=DELETED_RECORDS_SCHEMA))
         return streams
