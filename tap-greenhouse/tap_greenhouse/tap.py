@@ -15,7 +15,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_greenhouse.auth import GreenhouseAuthenticator
 from tap_greenhouse.client import GreenhouseStream
-from tap_greenhouse.errors import GreenhouseError
+from tap_greenhouse.errors import GreenhouseConfigError, GreenhouseError
 from tap_greenhouse.streams import STREAM_TYPES
 from tap_greenhouse.throttle import RateLimitGate, ThrottledSession
 
@@ -151,6 +151,16 @@ class TapGreenhouse(Tap):
     def discover_streams(self) -> list[GreenhouseStream]:
         """Every Harvest v3 list endpoint the tap reads."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def sync_all(self) -> None:
+        """Sync the selected streams; selecting none is a configuration mistake."""
+        if not any(stream.selected for stream in self.streams.values()):
+            msg = (
+                "No stream is selected: the catalog or the `select` patterns match none of "
+                f"the tap's streams ({', '.join(sorted(self.streams))})."
+            )
+            raise GreenhouseConfigError(msg)
+        super().sync_all()
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:

@@ -21,6 +21,8 @@ from sandbox.core.http import MutationError, Request, Response
 from sandbox.core.ratelimit import FixedWindowLimiter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sandbox.core.http import SandboxApp
 
 CONTROL_PREFIX = "/_sandbox/"
@@ -61,6 +63,9 @@ class SandboxServer:
         if rate_limit:
             app.limiter = FixedWindowLimiter(*rate_limit)
         self.log: list[LoggedRequest] = []
+        # Called with the running count of vendor requests (tests use it to kill a tap).
+        self.on_vendor_request: Callable[[int], None] | None = None
+        self._vendor_count = 0
         self._log_lock = threading.Lock()
         self._httpd = _Server((host, port), _make_handler(self))
         address = self._httpd.server_address
@@ -128,6 +133,11 @@ class SandboxServer:
     # -- request pipeline ------------------------------------------------------------------
     def serve_vendor(self, request: Request) -> Response | None:
         """Latency, faults, rate limit, then the vendor app; None means reset the socket."""
+        if self.on_vendor_request is not None:
+            with self._log_lock:
+                self._vendor_count += 1
+                count = self._vendor_count
+            self.on_vendor_request(count)
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         metered = self.app.is_rate_limited_path(request)
