@@ -152,15 +152,15 @@ class TapGreenhouse(Tap):
         """Every Harvest v3 list endpoint the tap reads."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
-    def sync_all(self) -> None:
-        """Sync the selected streams; selecting none is a configuration mistake."""
-        if not any(stream.selected for stream in self.streams.values()):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Build the tap; a catalog that selects no stream is a configuration mistake."""
+        super().__init__(*args, **kwargs)
+        if self.input_catalog and not any(s.selected for s in self.streams.values()):
             msg = (
                 "No stream is selected: the catalog or the `select` patterns match none of "
                 f"the tap's streams ({', '.join(sorted(self.streams))})."
             )
             raise GreenhouseConfigError(msg)
-        super().sync_all()
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
