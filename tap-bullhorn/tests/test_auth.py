@@ -128,3 +128,23 @@ def test_no_secret_in_logs_output_or_urls(server, tmp_path):
         assert secret not in completed.stdout
         assert secret not in completed.stderr
         assert secret not in logged_urls
+
+
+def test_data_centre_redirect_is_followed_to_a_trusted_host(server):
+    server.app.redirect_base = server.base_url
+    result = run_tap(make_config(server, entities=["Country"]))
+    assert len(result.ids("country")) == 12
+    chain = [(r.path, r.status) for r in server.vendor_requests()[:6]]
+    assert chain[1:5] == [
+        ("/oauth/authorize", 307),
+        ("/dc2/oauth/authorize", 302),
+        ("/oauth/token", 307),
+        ("/dc2/oauth/token", 200),
+    ]
+
+
+def test_data_centre_redirect_to_an_untrusted_host_is_refused(server):
+    server.app.redirect_base = "http://bullhorn.evil.invalid"
+    result = run_tap(make_config(server, entities=["Country"]), expect_error=True)
+    assert isinstance(result.error, BullhornAuthError)
+    assert "untrusted host bullhorn.evil.invalid" in str(result.error)

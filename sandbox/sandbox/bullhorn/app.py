@@ -97,6 +97,9 @@ class BullhornApp(SandboxApp):
         self.login_count = 0
         self.issued: list[str] = []
         self.subscriptions: dict[str, Subscription] = {}
+        # When set, the OAuth server answers 307 to `{redirect_base}/dc2/oauth/...`, as Bullhorn
+        # does when a client reaches the wrong data centre (`_intro.md`).
+        self.redirect_base: str | None = None
 
     # -- SandboxApp --------------------------------------------------------------------------
     def credentials(self) -> dict[str, str]:
@@ -247,6 +250,13 @@ class BullhornApp(SandboxApp):
         path = request.path
         if path == "/rest-services/loginInfo" and request.method == "GET":
             return self._login_info(request)
+        if path.startswith("/oauth/") and self.redirect_base:
+            location = f"{self.redirect_base}/dc2{path}"
+            if request.raw_query:
+                location += f"?{request.raw_query}"
+            return Response(status=307, headers={"Location": location})
+        if path.startswith("/dc2/"):
+            path = path[len("/dc2") :]
         if path == "/oauth/authorize":
             return self._authorize(request)
         if path == "/oauth/token" and request.method == "POST":
