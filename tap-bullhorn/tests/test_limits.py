@@ -60,3 +60,18 @@ def test_5xx_and_connection_resets_are_retried(server, monkeypatch):
     assert sorted(result.ids("lead")) == sorted(r["id"] for r in server.app.dump("Lead"))
     assert server.faults.injected.get("connection_reset", 0) > 0
     assert sum(v for k, v in server.faults.injected.items() if k.startswith("http_5")) > 0
+
+
+def test_remaining_header_at_zero_holds_the_next_request(server):
+    # Client pacing off: only x-ratelimit-remaining-minute keeps this run clear of 429s.
+    config = make_config(server, entities=["Lead"], page_size=2)
+
+    def small_limit() -> None:
+        server.app.limiter = FixedWindowLimiter(3, 1.0)
+        server.clear_log()
+
+    result = run_tap(config, before_sync=small_limit)
+    assert len(result.ids("lead")) == 12
+    stats = server.stats()
+    assert stats["requests"] > 3
+    assert stats["rate_limited"] == 0
