@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_bullhorn import schemas
 from tap_bullhorn.auth import DEFAULT_LOGIN_INFO_URL, MAX_TTL_MINUTES, BullhornSession
@@ -269,6 +269,12 @@ class TapBullhorn(Tap):
             super().invoke(*args, **kwargs)
         except BullhornError as exc:
             cls.logger.error("%s", exc)
+            sys.exit(1)
+        except RetriableAPIError as exc:
+            cls.logger.error("Bullhorn kept failing after every retry: %s", exc)
+            sys.exit(1)
+        except FatalAPIError as exc:
+            cls.logger.error("Bullhorn API error: %s", exc)
             sys.exit(1)
 
 

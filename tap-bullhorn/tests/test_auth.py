@@ -148,3 +148,10 @@ def test_data_centre_redirect_to_an_untrusted_host_is_refused(server):
     result = run_tap(make_config(server, entities=["Country"]), expect_error=True)
     assert isinstance(result.error, BullhornAuthError)
     assert "untrusted host bullhorn.evil.invalid" in str(result.error)
+
+
+def test_cli_giving_up_after_retries_is_one_line(server, tmp_path):
+    server.faults.configure(FaultConfig(burst_429=50, burst_429_retry_after=0))
+    config = make_config(server, entities=["Skill"], max_retries=2)
+    completed = run_cli(config=config, tmp_path=tmp_path)
+    _assert_one_clear_line(completed, "Bullhorn kept failing after every retry: 429")
