@@ -42,18 +42,19 @@ def record_evidence(test: str, vendor: Vendor, **figures: Any) -> None:
         handle.write(json.dumps({"test": test, "tap": vendor.tap, **figures}) + "\n")
 
 
-def table_keys(postgres: Any, schema: str, vendor: Vendor, stream: str) -> list[Any]:
+def table_keys(postgres: Any, schema: str, vendor: Vendor, resource: str) -> list[Any]:
     column = vendor.key.lower()
-    rows = postgres.execute(f'SELECT "{column}" FROM "{schema}"."{stream.lower()}"').fetchall()
+    table = vendor.stream_name(resource).lower()
+    rows = postgres.execute(f'SELECT "{column}" FROM "{schema}"."{table}"').fetchall()
     return sorted(row[0] for row in rows)
 
 
 def assert_tables_match_sandbox(postgres: Any, schema: str, vendor: Vendor, server: Any) -> int:
     """Every stream's table holds exactly the sandbox's keys, once each; returns row count."""
     total = 0
-    for stream in vendor.streams(server):
-        keys = table_keys(postgres, schema, vendor, stream)
-        assert keys == vendor.keys(server, stream), stream
+    for resource in vendor.streams(server):
+        keys = table_keys(postgres, schema, vendor, resource)
+        assert keys == vendor.keys(server, resource), resource
         total += len(keys)
     return total
 
@@ -76,11 +77,13 @@ def test_full_then_incremental_into_jsonl(
     )
     assert_run_ok(first)
     written = read_jsonl(first_dir)
-    for stream in vendor.streams(server):
-        assert sorted(row[vendor.key] for row in written[stream]) == vendor.keys(server, stream)
+    for resource in vendor.streams(server):
+        rows = written[vendor.stream_name(resource)]
+        assert sorted(row[vendor.key] for row in rows) == vendor.keys(server, resource)
 
-    stream = vendor.streams(server)[0]
-    changed = server.app.mutate("insert", stream, 2) + server.app.mutate("update", stream, 3)
+    resource = vendor.streams(server)[0]
+    stream = vendor.stream_name(resource)
+    changed = server.app.mutate("insert", resource, 2) + server.app.mutate("update", resource, 3)
     second = meltano.run(
         vendor.tap, "target-jsonl", extra_env={"TARGET_JSONL_DESTINATION_PATH": str(second_dir)}
     )
@@ -170,9 +173,9 @@ def test_published_rate_limit_is_never_hit(
     vendor, server, tmp_path, meltano_factory, read_jsonl, assert_run_ok
 ):
     limit, window = default_rate_limit(vendor.name)
-    # Scale the window down so the test needs several windows without waiting minutes.
-    scaled_limit = max(10, limit // 10) if window > 60 else limit
-    scaled_window = window / 10 if window > 60 else window
+    # Scale big windows down (same rate) so the test spans several windows in seconds.
+    scale = 10 if limit > 100 else 1
+    scaled_limit, scaled_window = limit // scale, window / scale
     server.app.limiter = FixedWindowLimiter(scaled_limit, scaled_window)
     meltano = meltano_factory(
         {
@@ -186,8 +189,9 @@ def test_published_rate_limit_is_never_hit(
 
     assert_run_ok(run)
     written = read_jsonl(tmp_path)
-    for stream in vendor.streams(server):
-        assert sorted(row[vendor.key] for row in written[stream]) == vendor.keys(server, stream)
+    for resource in vendor.streams(server):
+        rows = written[vendor.stream_name(resource)]
+        assert sorted(row[vendor.key] for row in rows) == vendor.keys(server, resource)
     requests = server.stats()["requests"]
     served_429 = server.stats()["rate_limited"]
     record_evidence(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ class Vendor:
     bad_configs: list[BadConfig] = field(default_factory=list)
     # Settings that make a sync take many requests (for rate-limit tests).
     many_pages: dict[str, str] = field(default_factory=dict)
+    # Sandbox resource name -> the tap's stream name (also the JSONL file and table name).
+    stream_name: Callable[[str], str] = str
 
     @property
     def tap(self) -> str:
@@ -114,4 +117,59 @@ GREENHOUSE = Vendor(
     ],
 )
 
-VENDORS = [GREENHOUSE]
+
+def _snake(entity: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", entity).lower()
+
+
+def _bullhorn_env(server: SandboxServer) -> dict[str, str]:
+    credentials = server.app.credentials()
+    return {
+        "TAP_BULLHORN_CLIENT_ID": credentials["client_id"],
+        "TAP_BULLHORN_CLIENT_SECRET": credentials["client_secret"],
+        "TAP_BULLHORN_USERNAME": credentials["username"],
+        "TAP_BULLHORN_PASSWORD": credentials["password"],
+        "TAP_BULLHORN_LOGIN_INFO_URL": credentials["login_info_url"],
+        "TAP_BULLHORN_START_DATE": "2015-01-01T00:00:00Z",
+    }
+
+
+BULLHORN = Vendor(
+    name="bullhorn",
+    key="id",
+    env=_bullhorn_env,
+    stream_name=_snake,
+    many_pages={"TAP_BULLHORN_PAGE_SIZE": "20"},
+    bad_configs=[
+        BadConfig("empty client_id", lambda s: {"TAP_BULLHORN_CLIENT_ID": ""}, "client_id"),
+        BadConfig(
+            "wrong client_secret",
+            lambda s: {"TAP_BULLHORN_CLIENT_SECRET": "wrong-secret"},
+            "client_secret",
+        ),
+        BadConfig("empty password", lambda s: {"TAP_BULLHORN_PASSWORD": ""}, "password"),
+        BadConfig("wrong password", lambda s: {"TAP_BULLHORN_PASSWORD": "nope"}, "password"),
+        BadConfig("unknown username", lambda s: {"TAP_BULLHORN_USERNAME": "ghost"}, "username"),
+        BadConfig(
+            "unreachable login info",
+            lambda s: {
+                "TAP_BULLHORN_LOGIN_INFO_URL": f"http://127.0.0.1:{closed_port()}/loginInfo"
+            },
+            "login_info_url",
+        ),
+        BadConfig(
+            "malformed start_date", lambda s: {"TAP_BULLHORN_START_DATE": "soon"}, "start_date"
+        ),
+        BadConfig("negative page size", lambda s: {"TAP_BULLHORN_PAGE_SIZE": "-1"}, "page_size"),
+        BadConfig(
+            "negative lookback", lambda s: {"TAP_BULLHORN_LOOKBACK_MINUTES": "-3"}, "lookback"
+        ),
+        BadConfig(
+            "unknown entity",
+            lambda s: {"TAP_BULLHORN_ENTITIES": '["NoSuchEntity"]'},
+            "NoSuchEntity",
+        ),
+    ],
+)
+
+VENDORS = [GREENHOUSE, BULLHORN]
