@@ -78,6 +78,16 @@ ENTITIES: tuple[Entity, ...] = (
 )
 ENTITY_NAMES = tuple(entity.name for entity in ENTITIES)
 
+# Entities whose rows vanish on delete (sdk-rest HardDeleteEntity): only an event
+# subscription sees those deletes. Soft deletes arrive as updated rows with isDeleted=true.
+HARD_DELETE_ENTITIES = (
+    "Placement",
+    "PlacementCommission",
+    "PlacementChangeRequest",
+    "Sendout",
+    "JobSubmissionHistory",
+)
+
 ASSOCIATIONS: tuple[Association, ...] = (
     Association("Candidate", "primarySkills", "Skill"),
     Association("JobOrder", "assignedUsers", "CorporateUser"),

@@ -13,7 +13,7 @@ from singer_sdk.exceptions import FatalAPIError, InvalidStreamSortException
 from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_bullhorn.client import EPOCH, BullhornStream
-from tap_bullhorn.entities import ENTITY_NAMES, Association, Entity
+from tap_bullhorn.entities import ENTITY_NAMES, HARD_DELETE_ENTITIES, Association, Entity
 from tap_bullhorn.pagination import KeysetPaginator, KeysetToken, PageSummary
 
 if TYPE_CHECKING:
@@ -348,7 +348,11 @@ class DeletedRecordsStream(BullhornStream[EventPage]):
 
     def create_subscription(self) -> None:
         """`PUT event/subscription/{id}?type=entity&names=...&eventTypes=DELETED`."""
-        names = self.config.get("entities") or list(ENTITY_NAMES)
+        wanted = set(self.config.get("entities") or ENTITY_NAMES)
+        names = [name for name in HARD_DELETE_ENTITIES if name in wanted]
+        if not names:
+            self.logger.warning("No hard-delete entity is selected; not creating a subscription.")
+            return
         url = f"{self.url_base}{self.path}"
         prepared = self.build_prepared_request(
             method="PUT",

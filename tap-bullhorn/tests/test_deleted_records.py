@@ -11,6 +11,7 @@ def test_deleted_records_from_the_event_subscription(server):
     assert "tapbh" in server.app.subscriptions
     assert "deleted_records" not in first.records
     assert server.app.subscriptions["tapbh"].event_types == {"DELETED"}
+    assert server.app.subscriptions["tapbh"].names == {"Placement", "Sendout"}
 
     placements_gone = set(server.app.mutate("delete", "Placement", 2))
     gone = placements_gone | set(server.app.mutate("delete", "Sendout", 1))
