@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sandbox.core.registry import start_server
+from vendors import GREENHOUSE
 
 pytestmark = pytest.mark.meltano
 
@@ -18,19 +19,9 @@ def greenhouse() -> Any:
     server.stop()
 
 
-def _tap_env(server: Any) -> dict[str, str]:
-    credentials = server.app.credentials()
-    return {
-        "TAP_GREENHOUSE_CLIENT_ID": credentials["client_id"],
-        "TAP_GREENHOUSE_CLIENT_SECRET": credentials["client_secret"],
-        "TAP_GREENHOUSE_API_URL": credentials["api_url"],
-        "TAP_GREENHOUSE_AUTH_URL": credentials["auth_url"],
-    }
-
-
 def test_meltano_run_into_jsonl(greenhouse, tmp_path, meltano_factory, read_jsonl, assert_run_ok):
     meltano = meltano_factory(
-        {**_tap_env(greenhouse), "TARGET_JSONL_DESTINATION_PATH": str(tmp_path)}
+        {**GREENHOUSE.env(greenhouse), "TARGET_JSONL_DESTINATION_PATH": str(tmp_path)}
     )
 
     assert_run_ok(meltano.run("tap-greenhouse", "target-jsonl"))
@@ -51,7 +42,7 @@ def test_meltano_run_into_postgres_then_incremental(
     greenhouse, postgres, pg_schema, meltano_factory, assert_run_ok
 ):
     meltano = meltano_factory(
-        {**_tap_env(greenhouse), "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": pg_schema}
+        {**GREENHOUSE.env(greenhouse), "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": pg_schema}
     )
 
     first = meltano.run("tap-greenhouse", "target-postgres")

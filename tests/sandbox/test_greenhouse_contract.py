@@ -42,9 +42,9 @@ def _call(
         return error.code, dict(error.headers), json.loads(error.read())
 
 
-def _token(server: Any, client: str = "sandbox-client", secret: str = "sandbox-secret") -> str:
+def _token_request(server: Any, client: str, secret: str) -> tuple[int, dict[str, str], Any]:
     basic = base64.b64encode(f"{client}:{secret}".encode()).decode()
-    status, _, body = _call(
+    return _call(
         f"{server.base_url}/token",
         headers={
             "Authorization": f"Basic {basic}",
@@ -52,21 +52,17 @@ def _token(server: Any, client: str = "sandbox-client", secret: str = "sandbox-s
         },
         data=b"grant_type=client_credentials",
     )
+
+
+def _token(server: Any, client: str = "sandbox-client", secret: str = "sandbox-secret") -> str:
+    status, _, body = _token_request(server, client, secret)
     assert status == 200
     return str(body["access_token"])
 
 
 def test_token_response_and_bad_secret(server):
     # Section 1: client credentials with HTTP Basic; Bearer token with an expiry.
-    basic = base64.b64encode(b"sandbox-client:wrong").decode()
-    status, _, body = _call(
-        f"{server.base_url}/token",
-        headers={
-            "Authorization": f"Basic {basic}",
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-        data=b"grant_type=client_credentials",
-    )
+    status, _, body = _token_request(server, "sandbox-client", "wrong")
     assert (status, body) == (401, {"error": "invalid_client"})
     token = _token(server)
     assert len(token) > 20
