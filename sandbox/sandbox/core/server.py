@@ -233,6 +233,9 @@ class _Server(ThreadingHTTPServer):
 def _make_handler(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; without TCP_NODELAY each response
+        # would wait for the client's delayed ACK (~40 ms).
+        disable_nagle_algorithm = True
         server_version = f"sandbox-{sandbox.app.vendor}"
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
