@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import datetime
 from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import requests
@@ -34,14 +35,19 @@ from tap_bullhorn.streams import (
 )
 from tap_bullhorn.throttle import Throttle
 
+if TYPE_CHECKING:
+    import click
+
 PUBLISHED_LIMIT_PER_MINUTE = 1500
 META_TIMEOUT_SECONDS = 120
+META_MAX_BACKOFF_SECONDS = 30.0
 
 
 class TapBullhorn(Tap):
     """Singer tap for Bullhorn ATS/CRM (REST API, partner OAuth login)."""
 
     name = "tap-bullhorn"
+    package_name = "recruiting-tap-bullhorn"
     dynamic_catalog = True
 
     config_jsonschema = th.PropertiesList(
@@ -226,9 +232,15 @@ class TapBullhorn(Tap):
         return schema
 
     def _fetch_meta(self, entity: str) -> dict[str, Any] | None:
-        """`GET meta/{Entity}?fields=*&meta=full`; None (offline schema) when not allowed."""
+        """`GET meta/{Entity}?fields=*&meta=full`; None (offline schema) when not allowed.
+
+        Connection errors, 429 and 5xx are retried with backoff (the schema must not
+        silently lose the tenant's custom fields because of one flaky answer).
+        """
         session = self.bullhorn_session
-        for _ in range(2):
+        relogged = False
+        attempts = int(self.config.get("max_retries") or 8)
+        for attempt in range(attempts):
             token, generation = session.current()
             self.throttle.wait()
             try:
@@ -239,29 +251,52 @@ class TapBullhorn(Tap):
                     timeout=META_TIMEOUT_SECONDS,
                 )
             except requests.RequestException as exc:
-                raise BullhornError(
-                    f"Cannot read Bullhorn meta for {entity}: {type(exc).__name__}"
-                ) from None
-            if response.status_code == 401:
-                session.relogin(generation)
-                continue
-            if response.status_code == 403:
-                self.logger.warning(
-                    "No access to meta for entity %s; using the packaged schema.", entity
-                )
-                return None
-            if response.status_code != 200:
-                self.logger.warning(
-                    "meta/%s answered %s; using the packaged schema.",
-                    entity,
-                    response.status_code,
-                )
-                return None
-            body: dict[str, Any] = response.json()
-            return body
-        raise BullhornAuthError(f"Bullhorn rejected a fresh session while reading meta/{entity}.")
+                failure = type(exc).__name__
+            else:
+                if response.status_code == 401 and not relogged:
+                    session.relogin(generation)
+                    relogged = True
+                    continue
+                if response.status_code == 401:
+                    msg = f"Bullhorn rejected a fresh session while reading meta/{entity}."
+                    raise BullhornAuthError(msg)
+                if response.status_code == 403:
+                    self.logger.warning(
+                        "No access to meta for entity %s; using the packaged schema.", entity
+                    )
+                    return None
+                if response.status_code == 200:
+                    body: dict[str, Any] = response.json()
+                    return body
+                if response.status_code != 429 and response.status_code < 500:
+                    self.logger.warning(
+                        "meta/%s answered %s; using the packaged schema.",
+                        entity,
+                        response.status_code,
+                    )
+                    return None
+                failure = f"HTTP {response.status_code}"
+                retry_after = response.headers.get("Retry-After", "")
+                if retry_after.isdigit():
+                    time.sleep(int(retry_after))
+                    continue
+            if attempt < attempts - 1:
+                wait = min(META_MAX_BACKOFF_SECONDS, 2.0**attempt)
+                self.logger.warning("Retrying meta/%s in %.0f s after %s", entity, wait, failure)
+                time.sleep(wait)
+        msg = f"Cannot read Bullhorn meta for {entity} after {attempts} attempts: {failure}"
+        raise BullhornError(msg)
 
     # -- CLI --------------------------------------------------------------------------------------
+    @classmethod
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """`--discover` (Meltano runs it before every sync) ends in one clear line too."""
+        try:
+            super().cb_discover(ctx, param, value)
+        except BullhornError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
+
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the CLI; known failures end with one clear line instead of a traceback."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from bullhorn_helpers import make_config, run_cli, run_tap
 from sandbox.core.faults import FaultConfig
 from tap_bullhorn.errors import BullhornAuthError
-
-from .conftest import make_config, run_cli, run_tap
 
 
 def test_full_login_chain_and_header_only_token(server):
@@ -154,4 +153,4 @@ def test_cli_giving_up_after_retries_is_one_line(server, tmp_path):
     server.faults.configure(FaultConfig(burst_429=50, burst_429_retry_after=0))
     config = make_config(server, entities=["Skill"], max_retries=2)
     completed = run_cli(config=config, tmp_path=tmp_path)
-    _assert_one_clear_line(completed, "Bullhorn kept failing after every retry: 429")
+    _assert_one_clear_line(completed, "after 2 attempts: HTTP 429")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import atexit
 
+from bullhorn_helpers import FAST
 from sandbox.core.registry import start_server
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_bullhorn.tap import TapBullhorn
-
-from .conftest import FAST
 
 # The suite is generated at import time, so its sandbox starts at import time too.
 _SERVER = start_server("bullhorn", records=40, seed=3)

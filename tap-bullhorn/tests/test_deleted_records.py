@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import make_config, run_tap
+from bullhorn_helpers import make_config, run_tap
 
 
 def test_deleted_records_from_the_event_subscription(server):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from bullhorn_helpers import make_config, run_tap
 from sandbox.core.faults import FaultConfig
 from sandbox.core.ratelimit import FixedWindowLimiter
-
-from .conftest import make_config, run_tap
 
 
 def test_forbidden_entity_is_skipped_with_a_warning(server):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from bullhorn_helpers import iso_to_ms, make_config, run_tap
 from sandbox.bullhorn.data import ENTITIES
 from tap_bullhorn.entities import ASSOCIATIONS, ENTITY_NAMES, snake
 from tap_bullhorn.streams import EntityStream
 from tap_bullhorn.tap import TapBullhorn
-
-from .conftest import iso_to_ms, make_config, run_tap
 
 
 def test_full_sync_counts_match_the_sandbox(server):
