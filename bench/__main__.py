@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--bound-records", type=int, default=20_000)
     parser.add_argument("--latency-ms", type=float, default=150.0)
-    parser.add_argument("--taps", nargs="+", default=["greenhouse"])
+    installed = [v for v in ("greenhouse", "bullhorn", "invenias") if (BIN / f"tap-{v}").exists()]
+    parser.add_argument("--taps", nargs="+", default=installed)
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = {
