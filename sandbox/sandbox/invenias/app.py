@@ -142,7 +142,7 @@ class InveniasApp(SandboxApp):
             return [public_item(row, spec.column_names, spec) for row in rows]
 
     def mutate(self, action: str, resource: str, count: int = 1) -> list[Any]:
-        """Insert, update, soft_delete (archive) or delete rows, stamped with the clock."""
+        """Insert, update or (permanently) delete rows, stamped with the clock."""
         spec = self._spec(resource)
         with self.lock:
             table = self.data.tables[resource]
@@ -154,14 +154,16 @@ class InveniasApp(SandboxApp):
                 if action == "delete":
                     for ident in ids:
                         self.data.forget(resource, ident)
-                elif action in {"update", "soft_delete"}:
+                elif action == "update":
                     if spec.modified is None:
                         msg = f"{resource} has no modification date; changes would be invisible"
                         raise MutationError(msg)
                     for ident in ids:
-                        self.data.touch(
-                            resource, table[ident], now, archive=action == "soft_delete"
-                        )
+                        self.data.touch(table[ident], now)
+                elif action == "soft_delete":
+                    # Every Invenias DELETE is permanent; there is no archive flag to set.
+                    msg = "Invenias has no soft delete; use delete"
+                    raise MutationError(msg)
                 else:
                     msg = f"unknown action {action!r}"
                     raise MutationError(msg)
@@ -315,6 +317,8 @@ class InveniasApp(SandboxApp):
         paging: dict[str, int] = {}
         if want_total:
             paging["TotalItemCount"] = total
+            if offset + limit < total:
+                paging["NextPageNumber"] = page_index + 1
         if body.get("ReturnTotalDatabaseItemCount"):
             paging["TotalDatabaseItemCount"] = database_total
         if paging:

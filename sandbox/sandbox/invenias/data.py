@@ -20,17 +20,16 @@ Record = dict[str, Any]
 
 # Column kinds and the JSON type the sandbox reports in AvailableColumns.
 KIND_TYPES = {
-    "text": "String",
-    "integer": "Int32",
+    "text": "Text",
+    "integer": "Integer",
     "decimal": "Decimal",
-    "boolean": "Boolean",
-    "datetime": "DateTimeOffset",
+    "boolean": "CheckBox",
+    "datetime": "DateTime",
     "reference": "ItemReference",
-    "references": "ItemReferenceCollection",
+    "references": "ItemReferenceList",
 }
 MODIFIED = "DateModified"
 CREATED = "DateCreated"
-ARCHIVED = "IsArchived"
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,6 @@ class EntitySpec:
     columns: tuple[Column, ...]
     share: float = 1.0
     modified: str | None = MODIFIED
-    archivable: bool = True
 
     @property
     def column_names(self) -> list[str]:
@@ -66,28 +64,29 @@ class EntitySpec:
         return [column.name for column in self.columns if column.default_view]
 
     def available_columns(self) -> list[dict[str, Any]]:
-        """`AvailableColumns` entries: name, display label, data type, custom flag."""
+        """`AvailableColumns` entries, shaped like the documented ViewDefinition columns.
+
+        The docs name the flag but not the answer's shape; the sandbox reuses the column
+        shape of `ViewDefinition.Columns` (FieldName, DisplayTitle, ColumnType).
+        """
         return [
             {
-                "Name": column.name,
-                "DisplayName": column.label or column.name,
-                "DataType": KIND_TYPES[column.kind],
+                "FieldName": column.name,
+                "DisplayTitle": column.label or column.name,
+                "ColumnType": KIND_TYPES[column.kind],
                 "IsCustom": column.custom,
             }
             for column in self.columns
         ]
 
 
-def _stamps(archivable: bool = True) -> tuple[Column, ...]:
-    base: tuple[Column, ...] = (
+def _stamps() -> tuple[Column, ...]:
+    # EntityDetails carries DateCreated/DateModified on single records; lists are assumed
+    # to expose them as columns (the tap makes the column a setting).
+    return (
         Column(CREATED, "datetime", label="Date Created"),
         Column(MODIFIED, "datetime", default_view=True, label="Date Modified"),
-        Column("CreatedBy", "reference", label="Created By"),
-        Column("ModifiedBy", "reference", label="Modified By"),
     )
-    if archivable:
-        base += (Column(ARCHIVED, "boolean", label="Archived"),)
-    return base
 
 
 def _cols(*names: str, kind: str = "text", view: bool = True) -> tuple[Column, ...]:
@@ -181,67 +180,52 @@ ENTITY_LIST: tuple[EntitySpec, ...] = (
         share=0.1,
     ),
     EntitySpec(
-        "positions",
-        "Positions",
-        (
-            *_cols("JobTitle", "CompanyDisplayName"),
-            Column("PersonId", "reference", default_view=True),
-            Column("CompanyId", "reference", default_view=True),
-            Column("PositionStatus_lookup", default_view=True),
-            Column("PositionType_lookup"),
-            Column("StartDate", "datetime"),
-            Column("EndDate", "datetime"),
-            Column("IsDefault", "boolean"),
-            *_stamps(),
-        ),
-        share=1.5,
-    ),
-    EntitySpec(
         "appointments",
         "Appointments",
         (
-            *_cols("Subject", "Location"),
-            Column("ActionType_lookup", default_view=True),
-            Column("StartTime", "datetime", default_view=True),
-            Column("EndTime", "datetime"),
+            Column("ActionSubject", default_view=True),
+            Column("ActionType", "reference", default_view=True),
+            Column("Content", default_view=True),
+            Column("Date", "datetime", default_view=True),
+            Column("Location"),
             Column("PersonId", "reference"),
             Column("AssignmentId", "reference"),
-            Column("IsAllDay", "boolean"),
             *_stamps(),
         ),
         share=0.5,
     ),
     EntitySpec(
+        "journal",
+        "Notes",
+        (
+            Column("ActionSubject", default_view=True),
+            Column("ActionType", "reference", default_view=True),
+            Column("Notes", default_view=True),
+            Column("Date", "datetime", default_view=True),
+            Column("PersonId", "reference"),
+            Column("CompanyId", "reference"),
+            *_stamps(),
+        ),
+        share=1.5,
+    ),
+    EntitySpec(
         "documents",
         "Documents",
         (
-            *_cols("AttachmentName", "DocumentExtension", "Creator"),
-            Column("DocumentType_lookup", default_view=True),
-            Column("IsDefaultCv", "boolean", default_view=True),
-            Column("FileSize", "integer"),
+            *_cols("AttachmentName", "DocumentTypeDisplayText", "DocumentExtension"),
+            Column("CreatedBy", default_view=True),
+            Column("IsDefaultCv", "boolean"),
+            Column("ExpirationDate", "datetime"),
             Column("PersonId", "reference"),
             *_stamps(),
         ),
         share=0.4,
     ),
     EntitySpec(
-        "users",
-        "People",
-        (
-            *_cols("DisplayFileAs", "FileAs", "Email1Address"),
-            Column("UserId", "reference", default_view=True),
-            Column("Disabled", "boolean", default_view=True),
-            Column("IsLicenseAssigned", "boolean", default_view=True),
-            *_stamps(archivable=False),
-        ),
-        share=0.01,
-    ),
-    EntitySpec(
         "lookuplists",
         "LookupLists",
         _cols("Name"),
         modified=None,
-        archivable=False,
     ),
     EntitySpec(
         "lookuplistentries",
@@ -253,7 +237,6 @@ ENTITY_LIST: tuple[EntitySpec, ...] = (
             Column("OrderIndex", "integer", default_view=True),
         ),
         modified=None,
-        archivable=False,
     ),
 )
 ENTITIES: dict[str, EntitySpec] = {spec.path: spec for spec in ENTITY_LIST}
@@ -345,14 +328,14 @@ LOOKUP_VALUES = {
     "EmploymentType_lookup": ("Permanent", "Contract", "Non-Executive"),
     "PlacementStatus_lookup": ("Offered", "Accepted", "Started", "Cancelled"),
     "PlacementType_lookup": ("Permanent", "Interim"),
-    "PositionStatus_lookup": ("Current", "Past"),
-    "PositionType_lookup": ("Executive", "Non-Executive", "Advisory"),
-    "ActionType_lookup": ("Meeting", "Interview", "Call", "Lunch"),
-    "DocumentType_lookup": ("CV", "Cover Letter", "Reference", "Contract"),
 }
 CURRENCIES = ("GBP", "USD", "EUR", "CHF")
-ARCHIVE_SHARE = 0.03
-EDITABLE_COLUMNS = ("FileAs", "Name", "JobTitle", "Subject", "AttachmentName", "DisplayFileAs")
+ACTION_TYPES = {
+    "appointments": ("Meeting", "Interview", "Lunch"),
+    "journal": ("Note", "Telephone", "Email"),
+}
+EDITABLE_COLUMNS = ("FileAs", "Name", "ActionSubject", "AttachmentName", "DisplayFileAs")
+EDITABLE_COLUMNS = ("FileAs", "Name", "ActionSubject", "AttachmentName", "DisplayFileAs")
 
 
 def round_trip(moment: datetime) -> str:
@@ -417,12 +400,14 @@ class InveniasData:
                 }
                 for name in names
             ]
-        for index in range(max(3, self.records // 100)):
-            self.generate("users", index=index)
+        # Professional users appear as record owners and document creators.
         self.user_refs = [
-            {"Id": row["ItemId"], "ItemDisplayText": row["DisplayFileAs"]}
-            for row in self.tables["users"].values()
+            {"Id": fake.guid(), "ItemDisplayText": f"{fake.first_name()} {fake.last_name()}"}
+            for _ in range(max(3, self.records // 100))
         ]
+        self.action_type_ids = {
+            name: fake.guid() for names in ACTION_TYPES.values() for name in names
+        }
         for name in ("AssignmentStatus", "PersonCandidateStatus", "DocumentType", "Currencies"):
             parent = self.generate("lookuplists", name=name)
             for order, entry in enumerate(self.settings[name]):
@@ -434,7 +419,7 @@ class InveniasData:
                 )
         for path in ("companies", "people", "assignments", "programmes"):
             self._fill(path)
-        for path in ("positions", "placements", "appointments", "documents"):
+        for path in ("placements", "appointments", "journal", "documents"):
             self._fill(path)
 
     def _fill(self, path: str) -> None:
@@ -452,11 +437,6 @@ class InveniasData:
             changed = created or fake.later(born)
             row[CREATED] = round_trip(born)
             row[MODIFIED] = round_trip(changed)
-            if self.user_refs:
-                row["CreatedBy"] = {"Id": fake.random.choice(self.user_refs)["Id"]}
-                row["ModifiedBy"] = {"Id": fake.random.choice(self.user_refs)["Id"]}
-            if spec.archivable:
-                row[ARCHIVED] = created is None and fake.boolean(ARCHIVE_SHARE)
         row.update(BUILDERS[path](self, extra))
         if fake.boolean(0.02):
             row["OffLimitsStatus"] = "On"
@@ -464,25 +444,13 @@ class InveniasData:
         self.keys[path].append(row["ItemId"])
         return row
 
-    def touch(self, path: str, row: Record, now: datetime, *, archive: bool) -> None:
-        """Apply an edit (or an archive) made now by an API user."""
-        if archive:
-            row[ARCHIVED] = True
-        else:
-            for name in (
-                "FileAs",
-                "Name",
-                "JobTitle",
-                "Subject",
-                "AttachmentName",
-                "DisplayFileAs",
-            ):
-                if isinstance(row.get(name), str):
-                    row[name] = f"{row[name].removesuffix(' (edited)')} (edited)"
-                    break
+    def touch(self, row: Record, now: datetime) -> None:
+        """Apply an edit made now by an API user."""
+        for name in EDITABLE_COLUMNS:
+            if isinstance(row.get(name), str):
+                row[name] = f"{row[name].removesuffix(' (edited)')} (edited)"
+                break
         row[MODIFIED] = round_trip(now)
-        if self.user_refs:
-            row["ModifiedBy"] = {"Id": self.fake.random.choice(self.user_refs)["Id"]}
 
     # -- helpers for builders ----------------------------------------------------------------
     def ref(self, path: str) -> Record | None:
@@ -601,7 +569,7 @@ def _assignment(data: InveniasData, _extra: Record) -> Record:
         "InternalRef": data.maybe(f"INT-{fake.random.randrange(10**5):05d}", 0.5),
         "ExternalRef": data.maybe(f"EXT-{fake.random.randrange(10**5):05d}", 0.3),
         "StartDate": data.maybe(data.date(), 0.6),
-        "EstimatedFee": data.maybe(fake.money(10_000, 250_000)),
+        "EstimatedFee": data.maybe(float(fake.money(10_000, 250_000))),
         "FeeCurrency": fake.choice(list(CURRENCIES)),
         "RecordOwners": data.owners(),
         "Custom_RetainerPaid": data.maybe(fake.boolean(), 0.5),
@@ -636,40 +604,39 @@ def _placement(data: InveniasData, _extra: Record) -> Record:
         "PlacementStatus_lookup": data.lookup("PlacementStatus_lookup"),
         "PlacementType_lookup": data.lookup("PlacementType_lookup"),
         "StartDate": data.maybe(data.date()),
-        "Salary": data.maybe(fake.money(80_000, 900_000)),
-        "Fee": data.maybe(fake.money(20_000, 300_000)),
+        "Salary": data.maybe(float(fake.money(80_000, 900_000))),
+        "Fee": data.maybe(float(fake.money(20_000, 300_000))),
         "FeeCurrency": fake.choice(list(CURRENCIES)),
     }
 
 
-def _position(data: InveniasData, _extra: Record) -> Record:
-    fake = data.fake
-    company = data.ref("companies")
-    return {
-        "JobTitle": fake.job_title(),
-        "CompanyDisplayName": (_name_of(data, "companies", company, "FileAs")),
-        "PersonId": data.ref("people"),
-        "CompanyId": company,
-        "PositionStatus_lookup": data.lookup("PositionStatus_lookup"),
-        "PositionType_lookup": data.lookup("PositionType_lookup"),
-        "StartDate": data.maybe(data.date()),
-        "EndDate": data.maybe(data.date(), 0.4),
-        "IsDefault": fake.boolean(0.4),
-    }
+def _action_type(data: InveniasData, kind: str) -> Record:
+    name = data.fake.choice(list(ACTION_TYPES[kind]))
+    return {"Id": data.action_type_ids[name], "ItemDisplayText": name}
 
 
 def _appointment(data: InveniasData, _extra: Record) -> Record:
     fake = data.fake
-    start = fake.timestamp()
     return {
-        "Subject": fake.sentence(5),
+        "ActionSubject": fake.sentence(5),
+        "ActionType": _action_type(data, "appointments"),
+        "Content": data.maybe(fake.sentence(14), 0.7),
+        "Date": data.date(),
         "Location": data.maybe(fake.city()[0], 0.5),
-        "ActionType_lookup": data.lookup("ActionType_lookup"),
-        "StartTime": round_trip(start),
-        "EndTime": round_trip(start + timedelta(minutes=30 * (1 + fake.random.randrange(4)))),
         "PersonId": data.maybe(data.ref("people")),
         "AssignmentId": data.maybe(data.ref("assignments"), 0.5),
-        "IsAllDay": fake.boolean(0.1),
+    }
+
+
+def _journal(data: InveniasData, _extra: Record) -> Record:
+    fake = data.fake
+    return {
+        "ActionSubject": fake.sentence(4),
+        "ActionType": _action_type(data, "journal"),
+        "Notes": data.maybe(fake.sentence(20)),
+        "Date": data.date(),
+        "PersonId": data.maybe(data.ref("people")),
+        "CompanyId": data.maybe(data.ref("companies"), 0.4),
     }
 
 
@@ -680,34 +647,12 @@ def _document(data: InveniasData, _extra: Record) -> Record:
     extension = fake.choice(["pdf", "docx", "doc", "txt"])
     return {
         "AttachmentName": f"{owner.replace(' ', '_')}_CV.{extension}",
+        "DocumentTypeDisplayText": data.maybe(fake.choice(["CV", "Cover Letter", "Reference"])),
         "DocumentExtension": extension,
-        "Creator": fake.random.choice(data.user_refs)["ItemDisplayText"]
-        if data.user_refs
-        else None,
-        "DocumentType_lookup": data.lookup("DocumentType_lookup"),
+        "CreatedBy": fake.random.choice(data.user_refs)["ItemDisplayText"],
         "IsDefaultCv": fake.boolean(0.3),
-        "FileSize": 10_000 + fake.random.randrange(2_000_000),
+        "ExpirationDate": data.maybe(data.date(), 0.2),
         "PersonId": person,
-    }
-
-
-def _creator(data: InveniasData) -> str | None:
-    if not data.user_refs:
-        return None
-    name: str = data.fake.random.choice(data.user_refs)["ItemDisplayText"]
-    return name
-
-
-def _user(data: InveniasData, extra: Record) -> Record:
-    fake = data.fake
-    first, last = fake.first_name(), fake.last_name()
-    return {
-        "DisplayFileAs": f"{first} {last}",
-        "FileAs": f"{last}, {first}",
-        "Email1Address": f"{first}.{last}{extra.get('index', 0)}@firm.example".lower(),
-        "UserId": {"Id": fake.guid()},
-        "Disabled": fake.boolean(0.1),
-        "IsLicenseAssigned": fake.boolean(0.9),
     }
 
 
@@ -730,10 +675,9 @@ BUILDERS: dict[str, Callable[[InveniasData, Record], Record]] = {
     "assignments": _assignment,
     "programmes": _programme,
     "placements": _placement,
-    "positions": _position,
     "appointments": _appointment,
+    "journal": _journal,
     "documents": _document,
-    "users": _user,
     "lookuplists": _lookup_list,
     "lookuplistentries": _lookup_entry,
 }

@@ -1,0 +1,1 @@
+"""Singer tap for the Bullhorn Invenias executive-search CRM API."""

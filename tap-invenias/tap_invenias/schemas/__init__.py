@@ -1,0 +1,1 @@
+"""Packaged JSON schemas, one per stream, from the columns the Invenias docs show."""

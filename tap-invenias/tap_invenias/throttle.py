@@ -1,0 +1,134 @@
+"""Client-side pacing to the Invenias quota, applied before each request is sent.
+
+Invenias allows 3000 calls per fixed 5-minute window and reports the calls left in
+`X-Request-Quota-Remaining`; at 0 every call is refused with 429 until the window resets,
+and an account that collects 9000 429s in 5 minutes is disabled. So the gate:
+
+- never sends more than `limit` calls in any `window_seconds` span (a sliding log, which
+  also keeps every fixed window at or under the limit);
+- stops sending when the header says the quota is spent (other integrations share it),
+  until the window has certainly reset: the reset it saw the counter jump at, plus
+  whole windows, or else a full window after the quota ran out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+logger = logging.getLogger("tap-invenias")
+
+QUOTA_HEADER = "X-Request-Quota-Remaining"
+PUBLISHED_LIMIT = 3000
+WINDOW_SECONDS = 300.0
+# Slack for clock skew between us and Invenias when waiting for a window reset.
+RESET_SLACK_SECONDS = 1.0
+
+
+class QuotaGate:
+    """Decides how long to wait before the next call; thread-safe."""
+
+    def __init__(
+        self,
+        limit: int = PUBLISHED_LIMIT,
+        window_seconds: float = WINDOW_SECONDS,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._sent: deque[float] = deque()
+        self._remaining: int | None = None
+        self._resume_at: float | None = None
+        self._window_started_at: float | None = None
+        self.waited_seconds = 0.0
+        self.calls = 0
+
+    def wait_turn(self) -> None:
+        """Block until a call may be sent without exceeding the quota."""
+        with self._lock:
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - self.window_seconds:
+                self._sent.popleft()
+            delay = 0.0
+            if len(self._sent) >= self.limit:
+                delay = self._sent[0] + self.window_seconds - now
+            if self._resume_at is not None:
+                delay = max(delay, self._resume_at - now)
+            if delay > 0:
+                logger.info("Invenias quota reached; waiting %.1f s before the next call", delay)
+                self._sleep(delay)
+                self.waited_seconds += delay
+                now = self._clock()
+                self._resume_at = None
+                self._remaining = None
+            self._sent.append(now)
+            self.calls += 1
+
+    def _next_reset(self, now: float) -> float:
+        """When the window in force at `now` has certainly ended."""
+        if self._window_started_at is not None:
+            windows = math.floor((now - self._window_started_at) / self.window_seconds)
+            reset = self._window_started_at + (windows + 1) * self.window_seconds
+        else:
+            reset = now + self.window_seconds
+        return reset + RESET_SLACK_SECONDS
+
+    def observe(self, response: requests.Response) -> None:
+        """Learn the server's count from the quota header (and from 429s)."""
+        raw = response.headers.get(QUOTA_HEADER)
+        now = self._clock()
+        with self._lock:
+            if raw is not None:
+                try:
+                    remaining = int(raw)
+                except ValueError:
+                    remaining = None
+                if remaining is not None:
+                    if self._remaining is not None and remaining > self._remaining:
+                        # The counter went up: a new window began just before this answer.
+                        self._window_started_at = now
+                    self._remaining = remaining
+            if response.status_code == 429:
+                retry_after = _seconds(response.headers.get("Retry-After"))
+                resume_at = now + retry_after if retry_after is not None else self._next_reset(now)
+                self._resume_at = max(self._resume_at or 0.0, resume_at)
+            elif self._remaining is not None and self._remaining <= 0 and self._resume_at is None:
+                # This call used the last of the quota: the next one would be refused.
+                self._resume_at = self._next_reset(now)
+
+
+def _seconds(header: str | None) -> float | None:
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        return None
+
+
+class ThrottledSession(requests.Session):
+    """A `requests.Session` that waits for the gate before each send."""
+
+    def __init__(self, gate: QuotaGate) -> None:
+        super().__init__()
+        self.gate = gate
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Pace, send, then learn from the quota header."""
+        self.gate.wait_turn()
+        response = super().send(request, **kwargs)
+        self.gate.observe(response)
+        return response
