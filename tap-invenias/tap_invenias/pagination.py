@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from singer_sdk.pagination import BaseAPIPaginator, BasePageNumberPaginator
+from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 
 if TYPE_CHECKING:
     import requests
@@ -99,7 +99,7 @@ class KeysetWindowPaginator(BaseAPIPaginator[ListCursor]):
         )
 
 
-class PageIndexPaginator(BasePageNumberPaginator):
+class PageIndexPaginator(PageNumberPaginator):
     """`PageIndex` 0, 1, 2, ... until a page comes back short."""
 
     def __init__(self, page_size: int, outcome: PageOutcome) -> None:

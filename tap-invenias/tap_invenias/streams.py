@@ -88,6 +88,15 @@ class ListStream(InveniasStream):
         return bool(self.replication_key)
 
     @property
+    def check_sorted(self) -> bool:
+        """Off: the lookback re-reads rows older than the bookmark it started from.
+
+        The bookmark then follows the rows read, so it can only step back inside the
+        lookback window (a resume re-reads a little more, never less).
+        """
+        return False
+
+    @property
     def path(self) -> str:  # type: ignore[override]
         """The list endpoint of this entity."""
         return f"/{self.entity.path}/list"
