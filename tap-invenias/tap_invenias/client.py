@@ -149,4 +149,4 @@ def _wait_for(exception: Any, attempt: int) -> float:
                 return max(0.0, email.utils.parsedate_to_datetime(header).timestamp() - time.time())
         # No Retry-After: the quota gate holds the next call until the window resets.
         return 0.0
-    return min(MAX_BACKOFF_SECONDS, float(2**attempt))
+    return min(MAX_BACKOFF_SECONDS, float(2 ** (attempt - 1)))

@@ -63,7 +63,9 @@ def parse_output(completed: subprocess.CompletedProcess[str] | Any) -> TapRun:
         try:
             message = json.loads(line)
         except ValueError:
-            continue  # a line cut by a killed process
+            continue  # a line cut by a killed process, or a --discover catalog
+        if not isinstance(message, dict):
+            continue
         if message["type"] == "RECORD":
             records[message["stream"]].append(message["record"])
         elif message["type"] == "STATE":
