@@ -43,7 +43,7 @@ def record_evidence(test: str, vendor: Vendor, **figures: Any) -> None:
 
 
 def table_keys(postgres: Any, schema: str, vendor: Vendor, resource: str) -> list[Any]:
-    column = vendor.key.lower()
+    column = vendor.pg_key_column
     table = vendor.stream_name(resource).lower()
     rows = postgres.execute(f'SELECT "{column}" FROM "{schema}"."{table}"').fetchall()
     return sorted(row[0] for row in rows)
@@ -174,13 +174,14 @@ def test_published_rate_limit_is_never_hit(
 ):
     limit, window = default_rate_limit(vendor.name)
     # Scale big windows down (same rate) so the test spans several windows in seconds.
-    scale = 10 if limit > 100 else 1
+    scale = vendor.rate_limit_scale if limit > 100 else 1
     scaled_limit, scaled_window = limit // scale, window / scale
     server.app.limiter = FixedWindowLimiter(scaled_limit, scaled_window)
     meltano = meltano_factory(
         {
             **vendor.env(server),
             **vendor.many_pages,
+            **vendor.pacing_env(scaled_limit, scaled_window),
             "TARGET_JSONL_DESTINATION_PATH": str(tmp_path),
         }
     )

@@ -39,6 +39,12 @@ class Vendor:
     many_pages: dict[str, str] = field(default_factory=dict)
     # Sandbox resource name -> the tap's stream name (also the JSONL file and table name).
     stream_name: Callable[[str], str] = str
+    # The primary key's column name in PostgreSQL when it is not the key in lower case.
+    pg_key: str = ""
+    # How far the rate-limit test shrinks the published window (same rate), and the tap
+    # settings that tell the tap about the shrunken window.
+    rate_limit_scale: int = 10
+    pacing_env: Callable[[int, float], dict[str, str]] = lambda limit, window: {}
 
     @property
     def tap(self) -> str:
@@ -47,6 +53,10 @@ class Vendor:
     @property
     def env_prefix(self) -> str:
         return f"TAP_{self.name.upper()}_"
+
+    @property
+    def pg_key_column(self) -> str:
+        return self.pg_key or self.key.lower()
 
     def streams(self, server: SandboxServer) -> list[str]:
         return list(server.app.resources())
@@ -172,4 +182,67 @@ BULLHORN = Vendor(
     ],
 )
 
-VENDORS = [GREENHOUSE, BULLHORN]
+def _invenias_env(server: SandboxServer) -> dict[str, str]:
+    credentials = server.app.credentials()
+    return {
+        "TAP_INVENIAS_CLIENT_ID": credentials["client_id"],
+        "TAP_INVENIAS_CLIENT_SECRET": credentials["client_secret"],
+        "TAP_INVENIAS_USERNAME": credentials["username"],
+        "TAP_INVENIAS_PASSWORD": credentials["password"],
+        "TAP_INVENIAS_SUBDOMAIN": credentials["subdomain"],
+        "TAP_INVENIAS_BASE_URL": credentials["base_url"],
+        "TAP_INVENIAS_START_DATE": "2015-01-01T00:00:00Z",
+    }
+
+
+INVENIAS_STREAMS = {"lookuplists": "lookup_lists", "lookuplistentries": "lookup_list_entries"}
+
+
+def _invenias_bad(case: str, setting: str, value: str, names: str | None = None) -> BadConfig:
+    return BadConfig(case, lambda s: {f"TAP_INVENIAS_{setting.upper()}": value}, names or setting)
+
+
+INVENIAS = Vendor(
+    name="invenias",
+    key="ItemId",
+    pg_key="ItemId",
+    env=_invenias_env,
+    stream_name=lambda resource: INVENIAS_STREAMS.get(resource, resource),
+    many_pages={"TAP_INVENIAS_PAGE_SIZE": "20"},
+    # 3000 calls per 300 s becomes 30 per 3 s: the sync spans several windows.
+    rate_limit_scale=100,
+    pacing_env=lambda limit, window: {
+        "TAP_INVENIAS_MAX_REQUESTS_PER_WINDOW": str(limit),
+        "TAP_INVENIAS_QUOTA_WINDOW_SECONDS": str(int(window)),
+    },
+    bad_configs=[
+        _invenias_bad("empty client_id", "client_id", ""),
+        _invenias_bad("wrong client_secret", "client_secret", "wrong-secret", "client_secret"),
+        _invenias_bad("empty password", "password", ""),
+        _invenias_bad("wrong password", "password", "nope", "password"),
+        _invenias_bad("unknown username", "username", "ghost@nowhere.example", "username"),
+        BadConfig(
+            "unreachable host",
+            lambda s: {"TAP_INVENIAS_BASE_URL": f"http://127.0.0.1:{closed_port()}"},
+            "base_url",
+        ),
+        _invenias_bad("malformed start_date", "start_date", "soon"),
+        _invenias_bad("negative page size", "page_size", "-1"),
+        _invenias_bad("page size above 1000", "page_size", "1001"),
+        _invenias_bad("negative lookback", "lookback_minutes", "-3"),
+        _invenias_bad("subdomain with dots", "subdomain", "acme.invenias.com", "subdomain"),
+        _invenias_bad(
+            "unknown modification column",
+            "modified_columns",
+            '{"people": "LastEdited"}',
+            "LastEdited",
+        ),
+        BadConfig(
+            "unknown stream selected",
+            lambda s: {"TAP_INVENIAS__SELECT": '["no_such_stream.*"]'},
+            "No stream is selected",
+        ),
+    ],
+)
+
+VENDORS = [GREENHOUSE, BULLHORN, INVENIAS]

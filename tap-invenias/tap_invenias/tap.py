@@ -38,7 +38,6 @@ from tap_invenias.throttle import PUBLISHED_LIMIT, WINDOW_SECONDS, QuotaGate, Th
 if TYPE_CHECKING:
     import click
 
-DISCOVERY_ATTEMPTS = 5
 DISCOVERY_TIMEOUT_SECONDS = 120
 # The enumerations `GET /api/v1/settings/{key}` serves, as the Invenias docs list them.
 SETTING_NAMES = (
@@ -344,7 +343,8 @@ class TapInvenias(Tap):
         url = f"{self.base_url}/api/v1/{entity.path}/list"
         body = {"PageSize": 1, "IncludeAvailableColumns": True}
         failure = "no answer"
-        for attempt in range(DISCOVERY_ATTEMPTS):
+        attempts = int(self.config.get("max_retries") or 8)
+        for attempt in range(attempts):
             auth = self.invenias_authenticator
             try:
                 response = self.throttled_session.post(
@@ -371,10 +371,11 @@ class TapInvenias(Tap):
                     msg = f"Invenias answered {status} while discovering `{entity.stream}`"
                     raise InveniasError(msg)
                 failure = f"HTTP {status}"
+                if status == HTTPStatus.TOO_MANY_REQUESTS:
+                    continue  # the quota gate already holds the next call for Retry-After
             time.sleep(min(30.0, 2.0**attempt))
         msg = (
-            f"Cannot discover the columns of `{entity.stream}` after {DISCOVERY_ATTEMPTS} "
-            f"attempts: {failure}"
+            f"Cannot discover the columns of `{entity.stream}` after {attempts} attempts: {failure}"
         )
         raise InveniasError(msg)
 
