@@ -182,6 +182,7 @@ BULLHORN = Vendor(
     ],
 )
 
+
 def _invenias_env(server: SandboxServer) -> dict[str, str]:
     credentials = server.app.credentials()
     return {
