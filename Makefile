@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 MELTANO_VENV := .venv-meltano
+BENCH_VENV := .venv-bench
 MELTANO := $(MELTANO_VENV)/bin/meltano
 TAPS := tap-greenhouse $(wildcard tap-bullhorn tap-invenias)
 PACKAGES := $(wildcard sandbox/pyproject.toml tap-*/pyproject.toml)
@@ -19,6 +20,13 @@ $(MELTANO_VENV)/.installed: requirements-meltano.txt
 	$(PYTHON) -m venv $(MELTANO_VENV)
 	$(MELTANO_VENV)/bin/pip install --quiet --upgrade pip
 	$(MELTANO_VENV)/bin/pip install --quiet -r requirements-meltano.txt
+	touch $@
+
+# dlt and its Postgres driver live apart from the taps: they are bench peers only.
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements-bench.txt
 	touch $@
 
 # Meltano installs each plugin into .meltano/ from meltano.yml and the lock files in plugins/.
@@ -43,8 +51,8 @@ test: lint typecheck pytest
 demo: $(VENV)/.installed .meltano/.installed
 	$(VENV)/bin/python scripts/demo.py
 
-bench: $(VENV)/.installed .meltano/.installed
+bench: $(VENV)/.installed .meltano/.installed $(BENCH_VENV)/.installed
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .meltano output
+	rm -rf $(VENV) $(MELTANO_VENV) $(BENCH_VENV) .meltano output
