@@ -150,6 +150,10 @@ BULLHORN = Vendor(
     env=_bullhorn_env,
     stream_name=_snake,
     many_pages={"TAP_BULLHORN_PAGE_SIZE": "20"},
+    pacing_env=lambda limit, window: {
+        "TAP_BULLHORN_MAX_REQUESTS_PER_MINUTE": str(limit),
+        "TAP_BULLHORN_RATE_LIMIT_WINDOW_SECONDS": str(int(window)),
+    },
     bad_configs=[
         BadConfig("empty client_id", lambda s: {"TAP_BULLHORN_CLIENT_ID": ""}, "client_id"),
         BadConfig(

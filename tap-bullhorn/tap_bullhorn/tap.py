@@ -145,7 +145,17 @@ class TapBullhorn(Tap):
             th.IntegerType,
             default=PUBLISHED_LIMIT_PER_MINUTE,
             title="Max Requests per Minute",
-            description="Client-side pacing; Bullhorn's published limit is 1500 calls/minute.",
+            description=(
+                "Client-side cap per rate-limit window; Bullhorn's published limit is 1500 "
+                "calls per minute. Lower it to leave room for other integrations."
+            ),
+        ),
+        th.Property(
+            "rate_limit_window_seconds",
+            th.NumberType(minimum=1),
+            default=60,
+            title="Rate-Limit Window (seconds)",
+            description="Span the request cap applies to (Bullhorn meters per minute).",
         ),
         th.Property(
             "page_size",
@@ -179,7 +189,8 @@ class TapBullhorn(Tap):
     def throttle(self) -> Throttle:
         """One pacer for every request of this run."""
         limit = int(self.config.get("max_requests_per_minute") or PUBLISHED_LIMIT_PER_MINUTE)
-        return Throttle(limit)
+        window = float(self.config.get("rate_limit_window_seconds") or 60)
+        return Throttle(limit, window)
 
     # -- config -----------------------------------------------------------------------------------
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:

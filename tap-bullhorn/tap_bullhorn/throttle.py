@@ -4,50 +4,78 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
-PAUSE_WHEN_EXHAUSTED_SECONDS = 1.0
+# Slack for clock skew between us and Bullhorn when waiting for a window reset.
+RESET_SLACK_SECONDS = 0.25
 
 
 class Throttle:
-    """Spaces requests evenly at `max_per_minute`, and pauses when the server says none remain.
+    """At most `max_per_window` requests in any `window_seconds` span; pauses when told.
 
-    Even spacing (one request every 60/N seconds) keeps any window of the server's limiter,
-    however it is aligned, within the limit.
+    A sliding log of send times: no span of the window's length, however it is aligned,
+    holds more than the limit, so the server's window (fixed or sliding) is never exceeded,
+    and a run that needs fewer requests than the limit is not slowed down at all.
     """
 
     def __init__(
         self,
-        max_per_minute: int,
+        max_per_window: int,
+        window_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.interval = 60.0 / max(1, max_per_minute)
+        self.limit = max(1, max_per_window)
+        self.window_seconds = window_seconds
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        self._sent: deque[float] = deque()
         self._next_at = 0.0
+        self._last_remaining: int | None = None
+        self._window_started_at: float | None = None
         self.waited = 0.0
 
     def wait(self) -> None:
         """Block until the next request may be sent."""
         with self._lock:
             now = self._clock()
+            while self._sent and self._sent[0] <= now - self.window_seconds:
+                self._sent.popleft()
             delay = self._next_at - now
+            if len(self._sent) >= self.limit:
+                delay = max(delay, self._sent[0] + self.window_seconds - now)
             if delay > 0:
                 self.waited += delay
                 self._sleep(delay)
                 now = self._clock()
-            self._next_at = max(now, self._next_at) + self.interval
+            self._sent.append(now)
 
     def observe(self, remaining: str | None) -> None:
-        """Read `x-ratelimit-remaining-minute`; when it hits zero, hold the next request."""
+        """Read `x-ratelimit-remaining-minute`; at zero, hold requests until the window resets.
+
+        Other clients (or this tap's discovery run) share the meter, so the header can reach
+        zero before the log does. The reset is the window start seen when the count last
+        went up, plus whole windows; before one was seen, a full window from now.
+        """
         if remaining is None:
             return
         try:
             left = int(remaining)
         except ValueError:
             return
-        if left <= 0:
-            with self._lock:
-                self._next_at = max(self._next_at, self._clock() + PAUSE_WHEN_EXHAUSTED_SECONDS)
+        with self._lock:
+            now = self._clock()
+            if self._last_remaining is not None and left > self._last_remaining:
+                self._window_started_at = now
+            self._last_remaining = left
+            if left > 0:
+                return
+            if self._window_started_at is not None:
+                elapsed = now - self._window_started_at
+                windows = int(elapsed // self.window_seconds) + 1
+                reset = self._window_started_at + windows * self.window_seconds
+            else:
+                reset = now + self.window_seconds
+            self._next_at = max(self._next_at, reset + RESET_SLACK_SECONDS)

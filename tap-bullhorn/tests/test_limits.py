@@ -33,7 +33,13 @@ def test_429_waits_honour_retry_after(server):
 
 
 def test_throttle_keeps_under_the_server_limit(server):
-    config = make_config(server, entities=["Candidate"], page_size=10, max_requests_per_minute=480)
+    config = make_config(
+        server,
+        entities=["Candidate"],
+        page_size=10,
+        max_requests_per_minute=10,
+        rate_limit_window_seconds=1,
+    )
 
     def small_limit() -> None:
         server.app.limiter = FixedWindowLimiter(10, 1.0)
@@ -63,7 +69,7 @@ def test_5xx_and_connection_resets_are_retried(server, monkeypatch):
 
 def test_remaining_header_at_zero_holds_the_next_request(server):
     # Client pacing off: only x-ratelimit-remaining-minute keeps this run clear of 429s.
-    config = make_config(server, entities=["Lead"], page_size=2)
+    config = make_config(server, entities=["Lead"], page_size=2, rate_limit_window_seconds=1)
 
     def small_limit() -> None:
         server.app.limiter = FixedWindowLimiter(3, 1.0)
