@@ -143,8 +143,14 @@ class InveniasAuthenticator(OAuthAuthenticator):
         self._rejections_since_success = 0
 
     def reject(self, sent_authorization: str | None) -> None:
-        """Handle a 401: drop the token once, fail clearly the second time in a row."""
+        """Handle a 401: drop the token once, fail clearly the second time in a row.
+
+        Only a 401 for the token in force counts: calls in flight when it was replaced
+        still carry the old one, and their retries simply use the new token.
+        """
         with self._lock:
+            if self.access_token is None or sent_authorization != f"Bearer {self.access_token}":
+                return
             self._rejections_since_success += 1
             if self._rejections_since_success > 1:
                 msg = (
@@ -152,9 +158,8 @@ class InveniasAuthenticator(OAuthAuthenticator):
                     "user has lost its licence or permission group, or the account is disabled."
                 )
                 raise InveniasAuthError(msg)
-            if sent_authorization == f"Bearer {self.access_token}":
-                self.access_token = None
-                self.expires_at = 0.0
+            self.access_token = None
+            self.expires_at = 0.0
 
 
 def _token_error_message(response: requests.Response) -> str:

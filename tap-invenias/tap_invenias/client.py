@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.streams.rest import PageContext
 
 from tap_invenias.errors import InveniasError, StreamForbiddenError
 
@@ -56,6 +57,22 @@ class InveniasStream(RESTStream[Any]):
     def http_headers(self) -> dict[str, str]:
         """JSON both ways."""
         return {"Accept": "application/json", "User-Agent": self.user_agent}
+
+    def list_request(self, context: Context | None, token: Any) -> requests.PreparedRequest:
+        """The prepared request for one page, built by `get_http_request` as the SDK would.
+
+        Used where pages are sent ahead through the tap's pool rather than one by one.
+        """
+        http_request = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=token)
+        )
+        return self.build_prepared_request(
+            method=http_request.method,
+            url=http_request.url,
+            params=http_request.encode_params(),
+            headers=http_request.headers,
+            json=http_request.data,
+        )
 
     # -- responses and errors ------------------------------------------------------------
     def validate_response(self, response: requests.Response) -> None:

@@ -42,10 +42,12 @@ class PageOutcome:
     ids_at_last_key: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
-        """Forget the previous page."""
+        """Start counting a new page.
+
+        The last date and its ids carry over: rows of one date can span pages, and the
+        next window must know all of them to drop the ones already emitted.
+        """
         self.items = 0
-        self.last_key = None
-        self.ids_at_last_key = set()
 
     def saw(self, item_id: str, key: str | None) -> None:
         """Count one item of the page (before any de-duplication)."""

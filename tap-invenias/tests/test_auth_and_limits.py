@@ -13,6 +13,7 @@ from invenias_helpers import TAP_EXECUTABLE, run_tap, tap_config
 from sandbox.core.faults import FaultConfig
 from sandbox.core.ratelimit import FixedWindowLimiter
 from sandbox.core.registry import start_server
+from tap_invenias.tap import DEFAULT_PARALLEL_REQUESTS
 
 LIST_STREAMS = ("people", "companies", "assignments", "journal", "documents")
 
@@ -37,7 +38,8 @@ def test_revoked_token_is_replaced_mid_run(invenias, tmp_path):
 
     _assert_complete(run, invenias)
     assert invenias.app.token_requests == 2
-    assert invenias.stats()["by_status"].get("401", 0) == 1
+    # Calls in flight with the revoked token each get one 401; all retry with the new one.
+    assert 1 <= invenias.stats()["by_status"].get("401", 0) <= DEFAULT_PARALLEL_REQUESTS
 
 
 def test_token_expiring_mid_run_is_renewed_before_use(invenias, tmp_path):

@@ -9,6 +9,7 @@ from typing import Any
 
 from invenias_helpers import parse_output, run_tap, tap_command, tap_config
 from sandbox.invenias.data import ENTITIES, MODIFIED, round_trip
+from tap_invenias.streams import PAGES_PER_WINDOW
 
 STREAM_OF_PATH = {"lookuplists": "lookup_lists", "lookuplistentries": "lookup_list_entries"}
 
@@ -67,10 +68,53 @@ def test_list_calls_filter_and_sort_as_documented(invenias, tmp_path):
     assert "DateModified" in first["Select"]
     assert "Custom_ExecutiveLevel" in first["Select"]  # discovered tenant column
     assert "ItemId" not in first["Select"]  # identity columns come with every item
-    # Later pages narrow the window to the last date seen instead of deep PageIndex values.
+    assert first["ReturnTotalCount"] is True
+    # Pages of one window go out side by side, but never deeper than PageIndex 15: the
+    # next window narrows to the last date seen.
+    lowers = [body["Filter"][0][2] for body in calls]
+    assert lowers == sorted(lowers, key=_parse)
+    assert 0 < max(body["PageIndex"] for body in calls) < PAGES_PER_WINDOW
+
+
+def test_one_request_at_a_time_narrows_after_every_page(invenias, tmp_path):
+    run = run_tap(
+        tap_config(invenias, page_size=40, lookback_minutes=0, parallel_requests=1), tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.ids("people")) == sorted(invenias.app.data.tables["people"])
+    calls = [b for b in _list_calls(invenias, "people") if "Filter" in b]
+    assert len(calls) >= 150 // 40
     lowers = [body["Filter"][0][2] for body in calls]
     assert lowers == sorted(lowers, key=_parse)
     assert all(body["PageIndex"] == 0 for body in calls)
+
+
+def test_rows_leaving_a_window_read_in_parallel_are_not_lost(invenias, tmp_path):
+    people = invenias.app.data.tables["people"]
+    before = {ident: dict(row) for ident, row in people.items()}
+    changed: list[Any] = []
+
+    def change_during_people_window(_: int) -> None:
+        reads = [b for b in _list_calls(invenias, "people") if "Filter" in b]
+        if len(reads) == 2 and not changed:
+            changed.extend(invenias.app.mutate("update", "people", 3))
+            changed.extend(invenias.app.mutate("delete", "people", 1))
+
+    invenias.on_vendor_request = change_during_people_window
+    run = run_tap(tap_config(invenias, page_size=10, lookback_minutes=0), tmp_path)
+    invenias.on_vendor_request = None
+
+    assert run.returncode == 0, run.stderr
+    assert changed
+    ids = run.ids("people")
+    assert len(ids) == len(set(ids))
+    # Every row that stayed put was read in this run; edited rows are the next run's.
+    untouched = set(before) - set(changed)
+    assert untouched <= set(ids)
+    assert "rows left the window" in run.stderr
+    # After the count changed, the tap re-read from the last row emitted at PageIndex 0.
+    calls = [b for b in _list_calls(invenias, "people") if "Filter" in b]
+    assert sum(1 for body in calls if body["PageIndex"] == 0) >= 2
     # Discovery asked each list once for its columns.
     assert [b for b in _list_calls(invenias, "people") if b.get("IncludeAvailableColumns")]
 
@@ -212,3 +256,17 @@ def test_third_run_without_changes_emits_at_most_the_boundary(invenias, tmp_path
     assert start - timedelta(days=1) < _parse(
         third.final_state["bookmarks"]["people"]["replication_key_value"]
     )
+
+
+def test_settings_sent_ahead_skip_an_unknown_enumeration_only(invenias, tmp_path):
+    settings = invenias.app.data.settings
+    names = sorted(settings)[:5]
+    config = tap_config(invenias, setting_names=[names[0], "NoSuchEnumeration", *names[1:]])
+    run = run_tap(config, tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert "NoSuchEnumeration" in run.stderr  # one warning naming the skipped key
+    assert {row["SettingName"] for row in run.records["settings"]} == set(names)
+    assert len(run.records["settings"]) == sum(len(settings[name]) for name in names)
+    setting_calls = [e for e in invenias.vendor_requests() if "/settings/" in e.path]
+    assert len(setting_calls) == len(names) + 1
