@@ -90,9 +90,13 @@ class BullhornStream(RESTStream[_T]):
         token, generation = self.bullhorn.current()
         prepared.headers["BhRestToken"] = token
         self.throttle.wait()
-        response = self.requests_session.send(
-            prepared, timeout=self.timeout, allow_redirects=self.allow_redirects
-        )
+        try:
+            response = self.requests_session.send(
+                prepared, timeout=self.timeout, allow_redirects=self.allow_redirects
+            )
+        except BaseException:
+            self.throttle.observe(None)  # no answer: the call is no longer in flight
+            raise
         self.throttle.observe(response.headers.get(RATE_LIMIT_REMAINING_HEADER))
         return response, generation
 

@@ -24,6 +24,18 @@ class KeysetToken:
 
 
 @dataclass(frozen=True)
+class RangeToken:
+    """One time range of an entity, `[lower, upper)`, and the keyset position inside it.
+
+    `upper` is None for the last range, which stays open for rows changed during the run.
+    """
+
+    lower: int
+    upper: int | None
+    after: KeysetToken | None = None
+
+
+@dataclass(frozen=True)
 class PageSummary:
     """What the stream saw in the page it just parsed."""
 

@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable
-from dataclasses import dataclass
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.exceptions import FatalAPIError, InvalidStreamSortException
 from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams.rest import PageContext
 
 from tap_bullhorn.client import EPOCH, BullhornStream
 from tap_bullhorn.entities import ENTITY_NAMES, HARD_DELETE_ENTITIES, Association, Entity
-from tap_bullhorn.pagination import KeysetPaginator, KeysetToken, PageSummary
+from tap_bullhorn.pagination import KeysetPaginator, KeysetToken, PageSummary, RangeToken
 
 if TYPE_CHECKING:
     import requests
+    from singer_sdk import metrics
     from singer_sdk.helpers.types import Context
-    from singer_sdk.streams.rest import HTTPRequest, PageContext
+    from singer_sdk.streams.rest import HTTPRequest
+
+    Send = Callable[[requests.PreparedRequest, Context | None], requests.Response]
 
 MAX_COUNT = 500
+# Time ranges of one entity read side by side: four hide most of the latency; more
+# would only queue at the pacer.
+DEFAULT_PARALLEL_REQUESTS = 4
+MAX_PARALLEL_REQUESTS = 16
+# Decoded pages a range reader may hold before the emitter catches up (bounds memory).
+PAGES_BUFFERED_PER_RANGE = 2
 # Bullhorn documents POST /query for where clauses longer than this.
 POST_QUERY_THRESHOLD = 7500
 
@@ -33,7 +46,7 @@ def to_millis(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
-class EntityStream(BullhornStream[KeysetToken | None]):
+class EntityStream(BullhornStream[KeysetToken | RangeToken | None]):
     """One Bullhorn entity, paged by keyset on (cursor, id) or on id alone."""
 
     entity: ClassVar[Entity]
@@ -58,7 +71,7 @@ class EntityStream(BullhornStream[KeysetToken | None]):
         """Rows asked for per page (`count`, at most 500)."""
         return max(1, min(int(self.config.get("page_size") or MAX_COUNT), MAX_COUNT))
 
-    def get_new_paginator(self) -> BaseAPIPaginator[KeysetToken | None]:
+    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
         """Keyset paginator fed by the page the stream just parsed."""
         self._page = PageSummary(0, None)
         self._last_key = None
@@ -72,9 +85,11 @@ class EntityStream(BullhornStream[KeysetToken | None]):
         lookback = int(self.config.get("lookback_minutes", 5) or 0)
         return max(0, to_millis(start) - lookback * 60_000)
 
-    def where_clause(self, context: Context | None, token: KeysetToken | None) -> str:
+    def where_clause(self, context: Context | None, token: KeysetToken | RangeToken | None) -> str:
         """The keyset where clause for a page."""
         cursor = self.entity.cursor
+        if isinstance(token, RangeToken):
+            return self.range_where(token)
         if cursor is None:
             return f"id>{token.last_id}" if token else "id>=0"
         if token is None:
@@ -82,6 +97,18 @@ class EntityStream(BullhornStream[KeysetToken | None]):
         if token.cursor is None:
             return f"{cursor} IS NULL AND id>{token.last_id}"
         return f"{cursor}>{token.cursor} OR ({cursor}={token.cursor} AND id>{token.last_id})"
+
+    def range_where(self, token: RangeToken) -> str:
+        """Keyset paging inside one time range `[lower, upper)` (upper open for the last)."""
+        cursor = self.entity.cursor
+        after = token.after
+        if after is None:
+            where = f"{cursor}>={token.lower}"
+        else:
+            where = f"({cursor}>{after.cursor} OR ({cursor}={after.cursor} AND id>{after.last_id}))"
+        if token.upper is not None:
+            where += f" AND {cursor}<{token.upper}"
+        return where
 
     def requested_fields(self) -> list[str]:
         """Top-level schema properties (custom fields and to-many fields included)."""
@@ -106,8 +133,10 @@ class EntityStream(BullhornStream[KeysetToken | None]):
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """Rows of the page; remembers the last (cursor, id) for the paginator."""
-        body = response.json(parse_float=decimal.Decimal)
-        rows = body.get("data") or [] if isinstance(body, dict) else []
+        return self.checked_rows(page_rows(response))
+
+    def checked_rows(self, rows: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        """Rows of a decoded page, checked to follow the previous page in (cursor, id) order."""
         last = None
         if rows:
             cursor = self.entity.cursor
@@ -125,6 +154,115 @@ class EntityStream(BullhornStream[KeysetToken | None]):
             last = KeysetToken(tail.get(cursor) if cursor else None, int(tail["id"]))
         self._page = PageSummary(len(rows), last)
         yield from rows
+
+    # -- reading time ranges side by side ------------------------------------------------------
+    @property
+    def parallel_requests(self) -> int:
+        """How many time ranges may be read at once."""
+        return int(self.config.get("parallel_requests") or DEFAULT_PARALLEL_REQUESTS)
+
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The first page alone; when it is full, the rest as time ranges read side by side.
+
+        The span from the first page's last row to the sync's start is cut into equal time
+        ranges (the last one open-ended, for rows changed while the tap reads). Each range
+        is paged by keyset in its own thread; rows are emitted range after range, so the
+        (cursor, id) order, the bookmark and resuming are as with one request at a time.
+        """
+        workers = self.parallel_requests
+        if self.entity.cursor is None or workers <= 1:
+            yield from super().request_records(context)
+            return
+        self._page = PageSummary(0, None)
+        self._last_key = None
+        send: Send = self.request_decorator(self._request)
+        sync_started = to_millis(datetime.now(timezone.utc))
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            yield from self.checked_rows(self.rows_at(context, None, send))
+            counter.increment()
+            full_page = self._page.count
+            if 0 < full_page < self.page_size:
+                # Short first page: the end, or a server that caps pages below `count`.
+                yield from self.checked_rows(self.rows_at(context, self._page.last, send))
+                counter.increment()
+                if self._page.count < full_page:
+                    return
+            after = self._page.last
+            if full_page == 0 or after is None:
+                return
+            ranges = split_ranges(after, sync_started, workers)
+            yield from self._read_ranges(context, ranges, full_page, send, counter)
+
+    def rows_at(
+        self, context: Context | None, token: KeysetToken | RangeToken | None, send: Send
+    ) -> list[dict[str, Any]]:
+        """Send the request for one page (with retries) and decode its rows."""
+        return page_rows(send(self.request_at(context, token), context))
+
+    def request_at(
+        self, context: Context | None, token: KeysetToken | RangeToken | None
+    ) -> requests.PreparedRequest:
+        """The prepared `/query` request for one page, built by `get_http_request`."""
+        http_request = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=token)
+        )
+        return self.build_prepared_request(
+            method=http_request.method,
+            url=http_request.url,
+            params=http_request.encode_params(),
+            headers=http_request.headers,
+            json=http_request.data,
+        )
+
+    def _read_ranges(
+        self,
+        context: Context | None,
+        ranges: list[RangeToken],
+        full_page: int,
+        send: Send,
+        counter: metrics.Counter,
+    ) -> Iterable[dict[str, Any]]:
+        stop = threading.Event()
+        queues = [queue.Queue[Any](PAGES_BUFFERED_PER_RANGE) for _ in ranges]
+        with ThreadPoolExecutor(len(ranges), thread_name_prefix=self.name) as pool:
+            for token, pages in zip(ranges, queues, strict=True):
+                pool.submit(self._read_range, context, token, full_page, send, pages, stop)
+            try:
+                for pages in queues:
+                    while (page := pages.get()) is not END_OF_RANGE:
+                        if isinstance(page, BaseException):
+                            raise page
+                        counter.increment()
+                        yield from self.checked_rows(page)
+            finally:
+                stop.set()
+
+    def _read_range(
+        self,
+        context: Context | None,
+        token: RangeToken,
+        full_page: int,
+        send: Send,
+        pages: queue.Queue[Any],
+        stop: threading.Event,
+    ) -> None:
+        """Worker: page one range by keyset into `pages`, then END_OF_RANGE (or the error)."""
+        cursor = str(self.entity.cursor)
+        outcome: Any = END_OF_RANGE
+        try:
+            while not stop.is_set():
+                rows = self.rows_at(context, token, send)
+                if not _offer(pages, rows, stop):
+                    return
+                # Pages of `full_page` rows came back before, so a shorter one is the last.
+                if len(rows) < full_page:
+                    break
+                tail = rows[-1]
+                token = replace(token, after=KeysetToken(tail.get(cursor), int(tail["id"])))
+        except Exception as exc:  # noqa: BLE001 - handed to the emitting thread, raised there
+            outcome = exc
+        _offer(pages, outcome, stop)
 
     def post_process(
         self,
@@ -191,6 +329,42 @@ class LinkStream(EntityStream):
             if len(data or []) < MAX_COUNT:
                 return ids
             start += MAX_COUNT
+
+
+END_OF_RANGE = object()
+
+
+def split_ranges(after: KeysetToken, sync_started: int, count: int) -> list[RangeToken]:
+    """Cut `(after, sync start)` into `count` equal time ranges, the last one open-ended."""
+    lower = int(after.cursor)
+    span = max(0, sync_started - lower)
+    step = span // count
+    if step < 1:
+        return [RangeToken(lower, None, after)]
+    bounds = [lower + step * index for index in range(count)]
+    ranges = [
+        RangeToken(start, end) for start, end in zip(bounds, [*bounds[1:], None], strict=True)
+    ]
+    ranges[0] = replace(ranges[0], after=after)
+    return ranges
+
+
+def page_rows(response: requests.Response) -> list[dict[str, Any]]:
+    """The `data` rows of a `/query` answer (decimals kept exact)."""
+    body = response.json(parse_float=decimal.Decimal)
+    rows = body.get("data") if isinstance(body, dict) else None
+    return rows if isinstance(rows, list) else []
+
+
+def _offer(pages: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put `item` once there is room; False when the emitter has stopped reading."""
+    while not stop.is_set():
+        try:
+            pages.put(item, timeout=0.2)
+        except queue.Full:
+            continue
+        return True
+    return False
 
 
 def entity_stream_class(entity: Entity) -> type[EntityStream]:

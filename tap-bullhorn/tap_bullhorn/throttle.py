@@ -34,6 +34,8 @@ class Throttle:
         self._sent: deque[float] = deque()
         self._next_at = 0.0
         self._last_remaining: int | None = None
+        # Sent and not yet answered: they spend quota the last header did not count yet.
+        self._in_flight = 0
         self._window_started_at: float | None = None
         self.waited = 0.0
 
@@ -46,11 +48,24 @@ class Throttle:
             delay = self._next_at - now
             if len(self._sent) >= self.limit:
                 delay = max(delay, self._sent[0] + self.window_seconds - now)
+            if self._last_remaining is not None and self._last_remaining <= self._in_flight:
+                # The calls already in flight use up what the server said was left.
+                delay = max(delay, self._reset_after(now) - now)
             if delay > 0:
                 self.waited += delay
                 self._sleep(delay)
                 now = self._clock()
+                self._last_remaining = None
             self._sent.append(now)
+            self._in_flight += 1
+
+    def _reset_after(self, now: float) -> float:
+        """When the server's window in force at `now` has certainly ended."""
+        if self._window_started_at is not None:
+            elapsed = now - self._window_started_at
+            windows = int(elapsed // self.window_seconds) + 1
+            return self._window_started_at + windows * self.window_seconds + RESET_SLACK_SECONDS
+        return now + self.window_seconds + RESET_SLACK_SECONDS
 
     def observe(self, remaining: str | None) -> None:
         """Read `x-ratelimit-remaining-minute`; at zero, hold requests until the window resets.
@@ -59,23 +74,17 @@ class Throttle:
         zero before the log does. The reset is the window start seen when the count last
         went up, plus whole windows; before one was seen, a full window from now.
         """
-        if remaining is None:
-            return
-        try:
-            left = int(remaining)
-        except ValueError:
-            return
         with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+            try:
+                left = int(remaining) if remaining is not None else None
+            except ValueError:
+                left = None
+            if left is None:
+                return
             now = self._clock()
             if self._last_remaining is not None and left > self._last_remaining:
                 self._window_started_at = now
             self._last_remaining = left
-            if left > 0:
-                return
-            if self._window_started_at is not None:
-                elapsed = now - self._window_started_at
-                windows = int(elapsed // self.window_seconds) + 1
-                reset = self._window_started_at + windows * self.window_seconds
-            else:
-                reset = now + self.window_seconds
-            self._next_at = max(self._next_at, reset + RESET_SLACK_SECONDS)
+            if left <= 0:
+                self._next_at = max(self._next_at, self._reset_after(now))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bullhorn_helpers import make_config, run_cli, run_tap
 from sandbox.core.faults import FaultConfig
 from tap_bullhorn.errors import BullhornAuthError
+from tap_bullhorn.streams import DEFAULT_PARALLEL_REQUESTS
 
 
 def test_full_login_chain_and_header_only_token(server):
@@ -32,7 +33,8 @@ def test_session_expiry_mid_run_relogs_in_once(server):
     assert sorted(result.ids("candidate")) == sorted(r["id"] for r in server.app.dump("Candidate"))
     assert sorted(result.ids("note")) == sorted(r["id"] for r in server.app.dump("Note"))
     assert server.app.login_count == 2
-    assert [r.status for r in server.vendor_requests()].count(401) == 1
+    # Requests in flight with the expired session each get one 401; one login serves them all.
+    assert 1 <= [r.status for r in server.vendor_requests()].count(401) <= DEFAULT_PARALLEL_REQUESTS
 
 
 def test_persistent_401_is_one_clear_fatal_error(server):
