@@ -53,6 +53,8 @@ class QuotaGate:
         self._remaining: int | None = None
         self._resume_at: float | None = None
         self._window_started_at: float | None = None
+        # Sent and not yet answered: they spend quota the last header did not count yet.
+        self._in_flight = 0
         self.waited_seconds = 0.0
         self.calls = 0
 
@@ -67,6 +69,9 @@ class QuotaGate:
                 delay = self._sent[0] + self.window_seconds - now
             if self._resume_at is not None:
                 delay = max(delay, self._resume_at - now)
+            elif self._remaining is not None and self._remaining <= self._in_flight:
+                # The calls already in flight use up what the header said was left.
+                delay = max(delay, self._next_reset(now) - now)
             if delay > 0:
                 logger.info("Invenias quota reached; waiting %.1f s before the next call", delay)
                 self._sleep(delay)
@@ -75,6 +80,7 @@ class QuotaGate:
                 self._resume_at = None
                 self._remaining = None
             self._sent.append(now)
+            self._in_flight += 1
             self.calls += 1
 
     def _next_reset(self, now: float) -> float:
@@ -86,11 +92,17 @@ class QuotaGate:
             reset = now + self.window_seconds
         return reset + RESET_SLACK_SECONDS
 
+    def call_failed(self) -> None:
+        """A call got no answer: it no longer holds quota in flight."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+
     def observe(self, response: requests.Response) -> None:
         """Learn the server's count from the quota header (and from 429s)."""
         raw = response.headers.get(QUOTA_HEADER)
         now = self._clock()
         with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
             if raw is not None:
                 try:
                     remaining = int(raw)
@@ -105,7 +117,11 @@ class QuotaGate:
                 retry_after = _seconds(response.headers.get("Retry-After"))
                 resume_at = now + retry_after if retry_after is not None else self._next_reset(now)
                 self._resume_at = max(self._resume_at or 0.0, resume_at)
-            elif self._remaining is not None and self._remaining <= 0 and self._resume_at is None:
+            elif (
+                self._remaining is not None
+                and self._remaining <= self._in_flight
+                and self._resume_at is None
+            ):
                 # This call used the last of the quota: the next one would be refused.
                 self._resume_at = self._next_reset(now)
 
@@ -129,6 +145,10 @@ class ThrottledSession(requests.Session):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Pace, send, then learn from the quota header."""
         self.gate.wait_turn()
-        response = super().send(request, **kwargs)
+        try:
+            response = super().send(request, **kwargs)
+        except BaseException:
+            self.gate.call_failed()
+            raise
         self.gate.observe(response)
         return response
