@@ -245,7 +245,7 @@ class GreenhouseApp(SandboxApp):
             chosen = self.data.fake.random.sample(sorted(table), k=min(count, len(table)))
             if action == "delete":
                 for ident in chosen:
-                    del table[ident]
+                    self.data.remove(resource, ident)
                 self._sorted_ids.pop(resource, None)
                 return chosen
             if action == "soft_delete" and not spec.soft_delete_field:

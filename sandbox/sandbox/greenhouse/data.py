@@ -110,6 +110,8 @@ class GreenhouseData:
     def __init__(self, records: int, seed: int) -> None:
         self.fake = Faker(seed)
         self.tables: dict[str, dict[int, Record]] = {name: {} for name in SPECS}
+        # Ids in insertion order, kept beside the tables so picking one is O(1), not O(rows).
+        self._id_order: dict[str, list[int]] = {name: [] for name in SPECS}
         self._next_id: dict[str, int] = {}
         self.size = max(1, records)
         self._generate()
@@ -124,16 +126,23 @@ class GreenhouseData:
 
     def ids(self, resource: str) -> list[int]:
         """Ids of a resource in insertion order."""
-        return list(self.tables[resource])
+        return list(self._id_order[resource])
 
     def pick(self, resource: str) -> int:
         """A random existing id of a resource."""
-        return self.fake.random.choice(self.ids(resource))
+        return self.fake.random.choice(self._id_order[resource])
 
     def add(self, resource: str, record: Record) -> Record:
         """Store a generated record."""
+        if record["id"] not in self.tables[resource]:
+            self._id_order[resource].append(record["id"])
         self.tables[resource][record["id"]] = record
         return record
+
+    def remove(self, resource: str, ident: int) -> None:
+        """Hard-delete a record."""
+        del self.tables[resource][ident]
+        self._id_order[resource].remove(ident)
 
     def _times(self) -> tuple[datetime, datetime]:
         created = self.fake.timestamp()
