@@ -363,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         "records": args.records,
         "taps": {},
     }
+    markdown = ""
     for vendor in args.taps:
         print(f"tap-{vendor}: throughput", flush=True)
         data: dict[str, Any] = {"throughput": throughput(vendor, args.records)}
@@ -377,13 +378,19 @@ def main(argv: list[str] | None = None) -> int:
         data["end_to_end"] = end_to_end(vendor, args.e2e_records)
         results["taps"][vendor] = data
         print(json.dumps(data), flush=True)
+        # Written after every tap so a long run that is cut short keeps what it measured.
+        markdown = write_results(results)
+    print(markdown)
+    return 0
 
+
+def write_results(results: dict[str, Any]) -> str:
+    """Write latest.json and latest.md; return the markdown."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     markdown = render_markdown(results)
     (RESULTS / "latest.md").write_text(markdown)
-    print(markdown)
-    return 0
+    return markdown
 
 
 if __name__ == "__main__":
