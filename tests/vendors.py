@@ -45,6 +45,10 @@ class Vendor:
     # settings that tell the tap about the shrunken window.
     rate_limit_scale: int = 10
     pacing_env: Callable[[int, float], dict[str, str]] = lambda limit, window: {}
+    # The incremental test's source changes, as (action, resource, count), all on one
+    # resource, and that resource's modification timestamp field in the sandbox.
+    changes: tuple[tuple[str, str, int], ...] = ()
+    modified_field: str = ""
 
     @property
     def tap(self) -> str:
@@ -81,6 +85,9 @@ GREENHOUSE = Vendor(
     key="id",
     env=_greenhouse_env,
     many_pages={"TAP_GREENHOUSE_PAGE_SIZE": "20"},
+    # Harvest's soft delete on users is deactivation (`deactivated: true`).
+    changes=(("insert", "users", 2), ("update", "users", 3), ("soft_delete", "users", 2)),
+    modified_field="updated_at",
     bad_configs=[
         BadConfig("empty client_id", lambda s: {"TAP_GREENHOUSE_CLIENT_ID": ""}, "client_id"),
         BadConfig(
@@ -150,6 +157,12 @@ BULLHORN = Vendor(
     env=_bullhorn_env,
     stream_name=_snake,
     many_pages={"TAP_BULLHORN_PAGE_SIZE": "20"},
+    changes=(
+        ("insert", "Candidate", 2),
+        ("update", "Candidate", 3),
+        ("soft_delete", "Candidate", 2),
+    ),
+    modified_field="dateLastModified",
     pacing_env=lambda limit, window: {
         "TAP_BULLHORN_MAX_REQUESTS_PER_MINUTE": str(limit),
         "TAP_BULLHORN_RATE_LIMIT_WINDOW_SECONDS": str(int(window)),
@@ -214,6 +227,9 @@ INVENIAS = Vendor(
     env=_invenias_env,
     stream_name=lambda resource: INVENIAS_STREAMS.get(resource, resource),
     many_pages={"TAP_INVENIAS_PAGE_SIZE": "20"},
+    # Invenias deletes are permanent and the API has no deleted-items feed: no soft delete.
+    changes=(("insert", "people", 2), ("update", "people", 3)),
+    modified_field="DateModified",
     # 3000 calls per 300 s becomes 30 per 3 s: the sync spans several windows.
     rate_limit_scale=100,
     pacing_env=lambda limit, window: {
