@@ -19,6 +19,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -102,6 +103,41 @@ def select_catalog(vendor: str, config_path: str, streams: set[str] | None) -> s
         return handle.name
 
 
+class PeakMemory:
+    """Follows a child's VmHWM (its own high-water RSS) in /proc while it runs.
+
+    `ru_maxrss` from wait4 would not do: Linux carries the RSS of the forked parent (here
+    the bench, sandbox data included) into the child's figure across exec.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.status = Path(f"/proc/{pid}/status")
+        self.peak_kb = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+
+    def read(self) -> None:
+        try:
+            text = self.status.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+
+    def _follow(self) -> None:
+        while not self._done.wait(0.05):
+            self.read()
+
+    def stop(self) -> float:
+        """Stop following (call before reaping the child); the peak in MB."""
+        self._done.set()
+        self._thread.join()
+        self.read()
+        return self.peak_kb / 1024
+
+
 def run_tap(
     vendor: str, server: Any, *, paced: bool = True, streams: set[str] | None = None
 ) -> TapMeasurement:
@@ -116,6 +152,7 @@ def run_tap(
     server.clear_log()
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    memory = PeakMemory(process.pid)
     records = 0
     marker = b'"type":"RECORD"'
     carry = b""
@@ -125,6 +162,7 @@ def run_tap(
         window = carry + chunk
         records += window.count(marker)
         carry = window[-(len(marker) - 1) :]
+    peak_rss_mb = memory.stop()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     Path(config_path).unlink()
@@ -138,7 +176,7 @@ def run_tap(
         requests=server.stats()["requests"],
         wall_seconds=wall,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_rss_mb=peak_rss_mb,
     )
 
 
