@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -193,6 +194,50 @@ def test_paging_covers_every_row_once_and_counts(server):
     assert body["Paging"]["TotalItemCount"] == sum(r["TotalCandidateAssignments"] > 2 for r in rows)
     assert body["Paging"]["TotalDatabaseItemCount"] == len(rows)
     assert _list(server, "people", {"PageSize": 1001}, token)[0] == 400
+
+
+@pytest.mark.parametrize(
+    ("lower_op", "upper_op"), [(">=", "<="), (">", "<"), (">=", "<"), (">", "<=")]
+)
+def test_date_window_sorted_by_its_column_pages_and_counts_like_a_scan(server, lower_op, upper_op):
+    """A `[date, >=, a] and [date, <=, b]` window sorted by that date (the tap's incremental
+    read) answers exactly the rows a full scan finds, in order, with their count."""
+    token = _token(server)
+    rows = list(server.app.data.tables["people"].values())
+    dates = sorted({row["DateModified"] for row in rows})
+    lower, upper = dates[len(dates) // 4], dates[3 * len(dates) // 4]
+
+    def parsed(value: str) -> Any:
+        return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value))
+
+    lower_value, upper_value = parsed(lower), parsed(upper)
+    checks = {
+        ">=": lambda v: parsed(v) >= lower_value,
+        ">": lambda v: parsed(v) > lower_value,
+        "<=": lambda v: parsed(v) <= upper_value,
+        "<": lambda v: parsed(v) < upper_value,
+    }
+    expected = [
+        row["ItemId"]
+        for row in sorted(rows, key=lambda r: (parsed(r["DateModified"]), r["ItemId"]))
+        if checks[lower_op](row["DateModified"]) and checks[upper_op](row["DateModified"])
+    ]
+    window = {
+        "Filter": [["DateModified", lower_op, lower], "and", ["DateModified", upper_op, upper]],
+        "Sort": [{"Selector": "DateModified"}, {"Selector": "ItemId"}],
+        "Select": ["DateModified"],
+        "ReturnTotalCount": True,
+        "PageSize": 4,
+    }
+    seen: list[str] = []
+    for index in range(100):
+        _, _, body = _list(server, "people", {**window, "PageIndex": index}, token)
+        assert body["Paging"]["TotalItemCount"] == len(expected)
+        seen += [item["ItemId"] for item in body["Items"]]
+        if len(body["Items"]) < 4:
+            break
+    assert expected
+    assert seen == expected
 
 
 OPERATOR_CASES = [

@@ -25,7 +25,7 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.core.fake import utc_now
 from sandbox.core.http import MutationError, Request, Response, SandboxApp
@@ -36,7 +36,16 @@ from sandbox.invenias.data import (
     Record,
     public_item,
 )
-from sandbox.invenias.filters import FilterError, compile_filter, sort_key, sortable
+from sandbox.invenias.filters import (
+    DATE_RANK,
+    FilterError,
+    compile_filter,
+    sort_key,
+    sortable,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 MAX_ROWS_PER_CALL = 1000
 TOKEN_LIFETIME_SECONDS = 86400
@@ -297,20 +306,21 @@ class InveniasApp(SandboxApp):
         with self.lock:
             table = self.data.tables[entity]
             order = self._order(entity, table, sort)
-            start = _lower_bound_start(body.get("Filter"), sort, order, table)
-            matched: list[Record] = []
-            total = 0
-            for ident in order[start:] if start else order:
-                row = table[ident]
-                if parent is not None and row.get("LookupListId", {}).get("Id") != parent:
-                    continue
-                if not predicate(row):
-                    continue
-                if offset <= total < offset + limit:
-                    matched.append(row)
-                total += 1
-                if total >= offset + limit and not want_total:
-                    break
+            start, end, exact = _seek(body.get("Filter"), sort, order, table)
+            if exact and parent is None:
+                # The range is the answer: page it and count it without a scan.
+                total = end - start
+                first = start + offset
+                matched = [table[ident] for ident in order[first : min(end, first + limit)]]
+            else:
+                candidates = (table[ident] for ident in order[start:end])
+                if parent is not None:
+                    candidates = (
+                        row for row in candidates if row.get("LookupListId", {}).get("Id") == parent
+                    )
+                matched, total = _page_of(
+                    filter(predicate, candidates), offset, limit, count_all=want_total
+                )
             items = [public_item(row, select, spec) for row in matched]
             database_total = len(table)
         payload: dict[str, Any] = {"Items": items}
@@ -349,36 +359,68 @@ class InveniasApp(SandboxApp):
         return ENTITIES[resource]
 
 
-def _lower_bound_start(
+def _seek(
     expression: Any, sort: list[tuple[str, bool]], order: list[str], table: dict[str, Record]
-) -> int:
-    """Where a `[sortColumn, ">=", value]` condition lets the scan start (an index seek)."""
-    if not sort or sort[0][1] or not isinstance(expression, list):
-        return 0
+) -> tuple[int, int, bool]:
+    """Rows `order[start:end]` that bounds on the first Sort column allow (an index seek).
+
+    `exact` is true when the Filter is nothing but such bounds joined by "and" on a date
+    column, so every row in the range matches and none outside it does.
+    """
+    everything = (0, len(order), False)
+    if not sort or sort[0][1] or not isinstance(expression, list) or not expression:
+        return everything
     column = sort[0][0]
-    conditions = [expression] if expression and isinstance(expression[0], str) else expression
+    conditions = [expression] if isinstance(expression[0], str) else expression
     if any(isinstance(item, str) and item.lower() == "or" for item in conditions):
-        return 0
-    bound: Any = None
+        return everything
+    start, end, exact = 0, len(order), True
     for item in conditions:
-        if (
-            isinstance(item, list)
-            and len(item) == 3
-            and item[0] == column
-            and item[1] in {">=", ">"}
-        ):
-            bound = item[2]
-    if bound is None:
-        return 0
-    target = sortable(bound)
+        if isinstance(item, str):
+            continue
+        if not (isinstance(item, list) and len(item) == 3 and item[0] == column):
+            exact = False
+            continue
+        operator, bound = item[1], sortable(item[2])
+        if operator not in {">=", ">", "<=", "<"} or bound[0] != DATE_RANK:
+            exact = False
+            continue
+        try:
+            # Rows below the bound (or up to it, for ">" and "<=") come first in the order.
+            position = _first_index(order, table, column, bound, strict=operator in {">", "<="})
+        except TypeError:
+            return everything
+        if operator in {">=", ">"}:
+            start = max(start, position)
+        else:
+            end = min(end, position)
+    return start, max(start, end), exact
+
+
+def _page_of(
+    rows: Iterable[Record], offset: int, limit: int, *, count_all: bool
+) -> tuple[list[Record], int]:
+    """One page of the matches and how many matched (all, or up to the page's end)."""
+    page: list[Record] = []
+    total = 0
+    for row in rows:
+        if offset <= total < offset + limit:
+            page.append(row)
+        total += 1
+        if total >= offset + limit and not count_all:
+            break
+    return page, total
+
+
+def _first_index(
+    order: list[str], table: dict[str, Record], column: str, bound: Any, *, strict: bool
+) -> int:
+    """The first position whose value is >= bound (> bound when `strict`)."""
     low, high = 0, len(order)
     while low < high:
         middle = (low + high) // 2
-        try:
-            below = sortable(table[order[middle]].get(column)) < target
-        except TypeError:
-            return 0
-        if below:
+        value = sortable(table[order[middle]].get(column))
+        if value <= bound if strict else value < bound:
             low = middle + 1
         else:
             high = middle

@@ -241,6 +241,10 @@ def sort_key(sort: Sequence[Any], columns: set[str]) -> list[tuple[str, bool]]:
     return keys
 
 
+# `sortable`'s rank of date values (they sort after nulls, numbers and text).
+DATE_RANK = 3
+
+
 def sortable(value: Any) -> tuple[int, Any]:
     """A total order over stored values: nulls first, then by type-appropriate value."""
     if value is None:
@@ -256,5 +260,5 @@ def sortable(value: Any) -> tuple[int, Any]:
     text = str(value)
     moment = _as_datetime(text)
     if moment is not None:
-        return (3, moment)
+        return (DATE_RANK, moment)
     return (2, text.lower())
