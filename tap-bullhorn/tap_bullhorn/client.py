@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
 from tap_bullhorn.auth import BhRestTokenAuth
@@ -42,6 +43,9 @@ class BullhornStream(RESTStream[_T]):
     """Common behaviour of every Bullhorn REST stream."""
 
     records_jsonpath = "$.data[*]"
+    # Rows are read with exactly the schema's fields and timestamps are converted by the
+    # stream: per-value conformance only cost CPU.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     # The tap wires these in before syncing (one session and one throttle per run).
     entity_name: str = ""
 

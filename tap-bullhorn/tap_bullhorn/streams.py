@@ -12,12 +12,14 @@ from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
 from singer_sdk.exceptions import FatalAPIError, InvalidStreamSortException
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import PageContext
 
 from tap_bullhorn.client import EPOCH, BullhornStream
 from tap_bullhorn.entities import ENTITY_NAMES, HARD_DELETE_ENTITIES, Association, Entity
+from tap_bullhorn.errors import BullhornError
 from tap_bullhorn.pagination import KeysetPaginator, KeysetToken, PageSummary, RangeToken
 
 if TYPE_CHECKING:
@@ -349,9 +351,16 @@ def split_ranges(after: KeysetToken, sync_started: int, count: int) -> list[Rang
     return ranges
 
 
+PAGE_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
+
+
 def page_rows(response: requests.Response) -> list[dict[str, Any]]:
     """The `data` rows of a `/query` answer (decimals kept exact)."""
-    body = response.json(parse_float=decimal.Decimal)
+    try:
+        body = PAGE_DECODER.decode(response.content)
+    except msgspec.DecodeError as exc:
+        msg = f"Bullhorn answered {response.status_code} with a body that is not JSON"
+        raise BullhornError(msg) from exc
     rows = body.get("data") if isinstance(body, dict) else None
     return rows if isinstance(rows, list) else []
 

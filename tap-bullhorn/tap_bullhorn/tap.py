@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_bullhorn import schemas
@@ -50,6 +51,7 @@ class TapBullhorn(Tap):
     """Singer tap for Bullhorn ATS/CRM (REST API, partner OAuth login)."""
 
     name = "tap-bullhorn"
+    message_writer_class = MsgSpecWriter
     package_name = "recruiting-tap-bullhorn"
     dynamic_catalog = True
 

@@ -61,7 +61,9 @@ def run_tap(
     before_sync: Callable[[], None] | None = None,
 ) -> RunResult:
     """Run a full sync in-process, capturing Singer messages and log output."""
-    stdout = io.StringIO()
+    # The msgspec writer writes bytes to `sys.stdout.buffer`.
+    written = io.BytesIO()
+    stdout = io.TextIOWrapper(written, encoding="utf-8")
     log_stream = io.StringIO()
     handler = logging.StreamHandler(log_stream)
     handler.setLevel(logging.DEBUG)
@@ -80,7 +82,9 @@ def run_tap(
         error = exc
     finally:
         root.removeHandler(handler)
-    messages = [json.loads(line) for line in stdout.getvalue().splitlines() if line.strip()]
+    stdout.flush()
+    lines = written.getvalue().decode().splitlines()
+    messages = [json.loads(line) for line in lines if line.strip()]
     return RunResult(messages, log_stream.getvalue(), error)
 
 
