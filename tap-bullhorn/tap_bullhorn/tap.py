@@ -14,7 +14,6 @@ from urllib.parse import urlparse
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_bullhorn import schemas
@@ -29,6 +28,7 @@ from tap_bullhorn.entities import (
     snake,
 )
 from tap_bullhorn.errors import BullhornAuthError, BullhornError
+from tap_bullhorn.output import StateFlushingWriter
 from tap_bullhorn.streams import (
     DEFAULT_PARALLEL_REQUESTS,
     DELETED_RECORDS_SCHEMA,
@@ -51,7 +51,7 @@ class TapBullhorn(Tap):
     """Singer tap for Bullhorn ATS/CRM (REST API, partner OAuth login)."""
 
     name = "tap-bullhorn"
-    message_writer_class = MsgSpecWriter
+    message_writer_class = StateFlushingWriter
     package_name = "recruiting-tap-bullhorn"
     dynamic_catalog = True
 

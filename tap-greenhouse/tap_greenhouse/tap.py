@@ -10,12 +10,12 @@ from urllib.parse import urlparse
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_greenhouse.auth import GreenhouseAuthenticator
 from tap_greenhouse.client import GreenhouseStream
 from tap_greenhouse.errors import GreenhouseConfigError, GreenhouseError
+from tap_greenhouse.output import StateFlushingWriter
 from tap_greenhouse.streams import STREAM_TYPES
 from tap_greenhouse.throttle import RateLimitGate, ThrottledSession
 
@@ -27,7 +27,7 @@ class TapGreenhouse(Tap):
 
     name = "tap-greenhouse"
     package_name = "recruiting-tap-greenhouse"
-    message_writer_class = MsgSpecWriter
+    message_writer_class = StateFlushingWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -15,12 +15,12 @@ from urllib.parse import urlparse
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_invenias import schemas
 from tap_invenias.auth import DEFAULT_SCOPE, InveniasAuthenticator
 from tap_invenias.errors import InveniasConfigError, InveniasError
+from tap_invenias.output import StateFlushingWriter
 from tap_invenias.streams import (
     DEFAULT_MODIFIED_COLUMN,
     ENTITIES,
@@ -96,7 +96,7 @@ class TapInvenias(Tap):
     name = "tap-invenias"
     package_name = "recruiting-tap-invenias"
     dynamic_catalog = True
-    message_writer_class = MsgSpecWriter
+    message_writer_class = StateFlushingWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
