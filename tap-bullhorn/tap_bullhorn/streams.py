@@ -5,8 +5,9 @@ from __future__ import annotations
 import decimal
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
@@ -37,6 +38,8 @@ DEFAULT_PARALLEL_REQUESTS = 4
 MAX_PARALLEL_REQUESTS = 16
 # Decoded pages a range reader may hold before the emitter catches up (bounds memory).
 PAGES_BUFFERED_PER_RANGE = 2
+# Parents held back per worker while their to-many links are fetched (bounds memory).
+LINK_FETCHES_AHEAD_PER_WORKER = 4
 # Bullhorn documents POST /query for where clauses longer than this.
 POST_QUERY_THRESHOLD = 7500
 
@@ -290,25 +293,41 @@ class LinkStream(EntityStream):
         return ["id", self.entity.cursor or "id", self.association.field]
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """One link row per (parent, associated id)."""
+        """One link row per (parent, associated id), parents in the order they were read.
+
+        Truncated parents are completed by up to `parallel_requests` calls at once while
+        the links of the parents before them are emitted.
+        """
+        ahead: deque[tuple[dict[str, Any], Future[list[Any]] | list[Any]]] = deque()
+        window = LINK_FETCHES_AHEAD_PER_WORKER * self.parallel_requests
+        with ThreadPoolExecutor(self.parallel_requests, thread_name_prefix=self.name) as pool:
+            for parent in super().get_records(context):
+                inline = parent.get(self.association.field) or {}
+                data = inline.get("data") or []
+                if len(data) >= int(inline.get("total") or 0):
+                    ahead.append((parent, [item.get("id") for item in data]))
+                else:
+                    ahead.append((parent, pool.submit(self.fetch_all, int(parent["id"]))))
+                while len(ahead) > window:
+                    yield from self.links(*ahead.popleft())
+            while ahead:
+                yield from self.links(*ahead.popleft())
+
+    def links(
+        self, parent: dict[str, Any], ids: Future[list[Any]] | list[Any]
+    ) -> Iterable[dict[str, Any]]:
+        """The link rows of one parent."""
         cursor = self.entity.cursor
-        for parent in super().get_records(context):
-            inline = parent.get(self.association.field) or {}
-            data = inline.get("data") or []
-            if len(data) >= int(inline.get("total") or 0):
-                ids = [item.get("id") for item in data]
-            else:
-                ids = self.fetch_all(int(parent["id"]))
-            for child_id in ids:
-                if child_id is None:
-                    continue
-                link = {
-                    self.association.parent_key: parent["id"],
-                    self.association.child_key: int(child_id),
-                }
-                if cursor:
-                    link[cursor] = parent.get(cursor)
-                yield link
+        for child_id in ids.result() if isinstance(ids, Future) else ids:
+            if child_id is None:
+                continue
+            link = {
+                self.association.parent_key: parent["id"],
+                self.association.child_key: int(child_id),
+            }
+            if cursor:
+                link[cursor] = parent.get(cursor)
+            yield link
 
     def fetch_all(self, parent_id: int) -> list[Any]:
         """Every associated id from the to-many endpoint (`start`/`count` pages)."""
