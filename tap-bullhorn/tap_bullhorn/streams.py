@@ -163,8 +163,13 @@ class EntityStream(BullhornStream[KeysetToken | RangeToken | None]):
     # -- reading time ranges side by side ------------------------------------------------------
     @property
     def parallel_requests(self) -> int:
-        """How many time ranges may be read at once."""
+        """How many requests of this stream may be in flight at once."""
         return int(self.config.get("parallel_requests") or DEFAULT_PARALLEL_REQUESTS)
+
+    @property
+    def ranges_at_once(self) -> int:
+        """How many time ranges are read side by side."""
+        return self.parallel_requests
 
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The first page alone; when it is full, the rest as time ranges read side by side.
@@ -174,7 +179,7 @@ class EntityStream(BullhornStream[KeysetToken | RangeToken | None]):
         is paged by keyset in its own thread; rows are emitted range after range, so the
         (cursor, id) order, the bookmark and resuming are as with one request at a time.
         """
-        workers = self.parallel_requests
+        workers = self.ranges_at_once
         if self.entity.cursor is None or workers <= 1:
             yield from super().request_records(context)
             return
@@ -287,6 +292,11 @@ class LinkStream(EntityStream):
     """
 
     association: ClassVar[Association]
+
+    @property
+    def ranges_at_once(self) -> int:
+        """One: a page of parents is cheap; the parallel calls complete truncated links."""
+        return 1
 
     def requested_fields(self) -> list[str]:
         """Parent id, cursor and the to-many field."""

@@ -34,7 +34,9 @@ def test_session_expiry_mid_run_relogs_in_once(server):
     assert sorted(result.ids("note")) == sorted(r["id"] for r in server.app.dump("Note"))
     assert server.app.login_count == 2
     # Requests in flight with the expired session each get one 401; one login serves them all.
-    assert 1 <= [r.status for r in server.vendor_requests()].count(401) <= DEFAULT_PARALLEL_REQUESTS
+    # (A link stream has one parent page in flight beside its link calls.)
+    unauthorized = [r.status for r in server.vendor_requests()].count(401)
+    assert 1 <= unauthorized <= DEFAULT_PARALLEL_REQUESTS + 1
 
 
 def test_persistent_401_is_one_clear_fatal_error(server):
