@@ -36,6 +36,8 @@ class Throttle:
         self._last_remaining: int | None = None
         # Sent and not yet answered: they spend quota the last header did not count yet.
         self._in_flight = 0
+        # Most calls ever in flight at once: answers can arrive up to that far out of order.
+        self._peak_in_flight = 0
         self._window_started_at: float | None = None
         self.waited = 0.0
 
@@ -58,6 +60,7 @@ class Throttle:
                 self._last_remaining = None
             self._sent.append(now)
             self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
 
     def _reset_after(self, now: float) -> float:
         """When the server's window in force at `now` has certainly ended."""
@@ -83,8 +86,14 @@ class Throttle:
             if left is None:
                 return
             now = self._clock()
-            if self._last_remaining is not None and left > self._last_remaining:
-                self._window_started_at = now
-            self._last_remaining = left
+            previous = self._last_remaining
+            if previous is None or left > previous + self._peak_in_flight:
+                # A rise larger than answers arriving out of order explain: a new window.
+                if previous is not None:
+                    self._window_started_at = now
+                self._last_remaining = left
+            else:
+                # A late answer of an earlier call does not give quota back.
+                self._last_remaining = min(previous, left)
             if left <= 0:
                 self._next_at = max(self._next_at, self._reset_after(now))

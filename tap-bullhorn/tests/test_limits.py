@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from bullhorn_helpers import make_config, run_tap
 from sandbox.core.faults import FaultConfig
 from sandbox.core.ratelimit import FixedWindowLimiter
+from tap_bullhorn.throttle import RESET_SLACK_SECONDS, Throttle
 
 
 def test_forbidden_entity_is_skipped_with_a_warning(server):
@@ -80,3 +82,29 @@ def test_remaining_header_at_zero_holds_the_next_request(server):
     stats = server.stats()
     assert stats["requests"] > 3
     assert stats["rate_limited"] == 0
+
+
+def test_answers_out_of_order_do_not_restart_the_window():
+    """With calls in flight, a late answer shows a higher remaining count than an earlier
+    one. That is not a new window: at the end of the quota the pacer still waits for the
+    real window end, not a whole window from the late answer."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    throttle = Throttle(1500, 60.0, clock=lambda: now[0], sleep=sleep)
+    throttle.wait()
+    throttle.observe("5")
+    throttle.wait()
+    throttle.observe("1499")  # the counter rose: a window began at t=0
+    now[0] = 50.0
+    for _ in range(4):
+        throttle.wait()
+    for remaining in ("3", "5", "2", "1"):  # "5" answers an earlier call, late
+        throttle.observe(remaining)
+    throttle.wait()  # 1 left with nothing in flight: fine
+    throttle.wait()  # 1 left, 1 in flight: hold until the window ends at t=60
+    assert slept == [pytest.approx(10.0 + RESET_SLACK_SECONDS)]

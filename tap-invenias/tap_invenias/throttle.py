@@ -55,6 +55,8 @@ class QuotaGate:
         self._window_started_at: float | None = None
         # Sent and not yet answered: they spend quota the last header did not count yet.
         self._in_flight = 0
+        # Most calls ever in flight at once: answers can arrive up to that far out of order.
+        self._peak_in_flight = 0
         self.waited_seconds = 0.0
         self.calls = 0
 
@@ -81,6 +83,7 @@ class QuotaGate:
                 self._remaining = None
             self._sent.append(now)
             self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
             self.calls += 1
 
     def _next_reset(self, now: float) -> float:
@@ -91,6 +94,17 @@ class QuotaGate:
         else:
             reset = now + self.window_seconds
         return reset + RESET_SLACK_SECONDS
+
+    def _learn_remaining(self, remaining: int, now: float) -> None:
+        """Take the header's count; a rise beyond reordering means a new window began."""
+        previous = self._remaining
+        if previous is None or remaining > previous + self._peak_in_flight:
+            if previous is not None:
+                self._window_started_at = now
+            self._remaining = remaining
+        else:
+            # A late answer of an earlier call does not give quota back.
+            self._remaining = min(previous, remaining)
 
     def call_failed(self) -> None:
         """A call got no answer: it no longer holds quota in flight."""
@@ -109,10 +123,7 @@ class QuotaGate:
                 except ValueError:
                     remaining = None
                 if remaining is not None:
-                    if self._remaining is not None and remaining > self._remaining:
-                        # The counter went up: a new window began just before this answer.
-                        self._window_started_at = now
-                    self._remaining = remaining
+                    self._learn_remaining(remaining, now)
             if response.status_code == 429:
                 retry_after = _seconds(response.headers.get("Retry-After"))
                 resume_at = now + retry_after if retry_after is not None else self._next_reset(now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from sandbox.core.faults import FaultConfig
 from sandbox.core.ratelimit import FixedWindowLimiter
 from sandbox.core.registry import start_server
 from tap_invenias.tap import DEFAULT_PARALLEL_REQUESTS
+from tap_invenias.throttle import QUOTA_HEADER, RESET_SLACK_SECONDS, QuotaGate
 
 LIST_STREAMS = ("people", "companies", "assignments", "journal", "documents")
 
@@ -233,3 +235,33 @@ def test_plugin_definition_lists_every_setting():
     assert tap_settings <= plugin_settings
     sensitive = {s["name"] for s in plugin["settings"] if s.get("sensitive")}
     assert {"client_id", "client_secret", "password"} <= sensitive
+
+
+def test_answers_out_of_order_do_not_restart_the_quota_window():
+    """A late answer with a higher quota count is not a new window: when the quota runs
+    out the gate waits for the real window end, not a whole window from that answer."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    def answer(remaining: int) -> Any:
+        return SimpleNamespace(status_code=200, headers={QUOTA_HEADER: str(remaining)})
+
+    gate = QuotaGate(3000, 300.0, clock=lambda: now[0], sleep=sleep)
+    gate.wait_turn()
+    gate.observe(answer(5))
+    gate.wait_turn()
+    gate.observe(answer(2999))  # the count rose: a window began at t=0
+    now[0] = 250.0
+    for _ in range(4):
+        gate.wait_turn()
+    for remaining in (10, 12, 9, 8):  # 12 answers an earlier call, late
+        gate.observe(answer(remaining))
+    for _ in range(8):  # 8 left: 8 calls may go
+        gate.wait_turn()
+    assert slept == []
+    gate.wait_turn()  # 8 in flight use up the 8 left: hold until the window ends at t=300
+    assert slept == [pytest.approx(50.0 + RESET_SLACK_SECONDS)]
