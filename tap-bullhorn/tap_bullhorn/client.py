@@ -93,15 +93,15 @@ class BullhornStream(RESTStream[_T]):
     def _send(self, prepared: requests.PreparedRequest) -> tuple[requests.Response, int]:
         token, generation = self.bullhorn.current()
         prepared.headers["BhRestToken"] = token
-        self.throttle.wait()
+        ticket = self.throttle.wait()
         try:
             response = self.requests_session.send(
                 prepared, timeout=self.timeout, allow_redirects=self.allow_redirects
             )
         except BaseException:
-            self.throttle.observe(None)  # no answer: the call is no longer in flight
+            self.throttle.observe(None, ticket)  # no answer: the call is no longer in flight
             raise
-        self.throttle.observe(response.headers.get(RATE_LIMIT_REMAINING_HEADER))
+        self.throttle.observe(response.headers.get(RATE_LIMIT_REMAINING_HEADER), ticket)
         return response, generation
 
     def validate_response(self, response: requests.Response) -> None:

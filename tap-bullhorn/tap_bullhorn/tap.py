@@ -269,7 +269,7 @@ class TapBullhorn(Tap):
         attempts = int(self.config.get("max_retries") or 8)
         for attempt in range(attempts):
             token, generation = session.current()
-            self.throttle.wait()
+            ticket = self.throttle.wait()
             try:
                 response = requests.get(
                     f"{session.rest_url}meta/{entity}",
@@ -278,10 +278,10 @@ class TapBullhorn(Tap):
                     timeout=META_TIMEOUT_SECONDS,
                 )
             except requests.RequestException as exc:
-                self.throttle.observe(None)
+                self.throttle.observe(None, ticket)
                 failure = type(exc).__name__
             else:
-                self.throttle.observe(response.headers.get(RATE_LIMIT_REMAINING_HEADER))
+                self.throttle.observe(response.headers.get(RATE_LIMIT_REMAINING_HEADER), ticket)
                 if response.status_code == 401 and not relogged:
                     session.relogin(generation)
                     relogged = True

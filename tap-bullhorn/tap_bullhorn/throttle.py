@@ -38,11 +38,14 @@ class Throttle:
         self._in_flight = 0
         # Most calls ever in flight at once: answers can arrive up to that far out of order.
         self._peak_in_flight = 0
+        # Calls sent before this instant belong to a window that has ended since: their
+        # answers carry that window's count.
+        self._fresh_after = float("-inf")
         self._window_started_at: float | None = None
         self.waited = 0.0
 
-    def wait(self) -> None:
-        """Block until the next request may be sent."""
+    def wait(self) -> float:
+        """Block until the next request may be sent; returns its ticket for `observe`."""
         with self._lock:
             now = self._clock()
             while self._sent and self._sent[0] <= now - self.window_seconds:
@@ -50,17 +53,22 @@ class Throttle:
             delay = self._next_at - now
             if len(self._sent) >= self.limit:
                 delay = max(delay, self._sent[0] + self.window_seconds - now)
+            window_ends = self._next_at > now
             if self._last_remaining is not None and self._last_remaining <= self._in_flight:
                 # The calls already in flight use up what the server said was left.
                 delay = max(delay, self._reset_after(now) - now)
+                window_ends = True
             if delay > 0:
                 self.waited += delay
                 self._sleep(delay)
                 now = self._clock()
                 self._last_remaining = None
+                if window_ends:
+                    self._fresh_after = now
             self._sent.append(now)
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+            return now
 
     def _reset_after(self, now: float) -> float:
         """When the server's window in force at `now` has certainly ended."""
@@ -70,7 +78,7 @@ class Throttle:
             return self._window_started_at + windows * self.window_seconds + RESET_SLACK_SECONDS
         return now + self.window_seconds + RESET_SLACK_SECONDS
 
-    def observe(self, remaining: str | None) -> None:
+    def observe(self, remaining: str | None, ticket: float | None = None) -> None:
         """Read `x-ratelimit-remaining-minute`; at zero, hold requests until the window resets.
 
         Other clients (or this tap's discovery run) share the meter, so the header can reach
@@ -83,7 +91,7 @@ class Throttle:
                 left = int(remaining) if remaining is not None else None
             except ValueError:
                 left = None
-            if left is None:
+            if left is None or (ticket is not None and ticket < self._fresh_after):
                 return
             now = self._clock()
             previous = self._last_remaining

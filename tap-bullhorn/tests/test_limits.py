@@ -108,3 +108,28 @@ def test_answers_out_of_order_do_not_restart_the_window():
     throttle.wait()  # 1 left with nothing in flight: fine
     throttle.wait()  # 1 left, 1 in flight: hold until the window ends at t=60
     assert slept == [pytest.approx(10.0 + RESET_SLACK_SECONDS)]
+
+
+def test_answers_from_the_ended_window_do_not_hold_the_next_one():
+    """Calls in flight when the pacer waits for a window reset are answered with the old
+    window's low count; those answers must not make the new window wait again."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    throttle = Throttle(1500, 60.0, clock=lambda: now[0], sleep=sleep)
+    throttle.observe("5", throttle.wait())
+    throttle.observe("1499", throttle.wait())  # a window began at t=0
+    now[0] = 59.0
+    late = [throttle.wait() for _ in range(3)]
+    throttle.observe("2", throttle.wait())  # 2 left, 3 in flight: the window is spent
+    throttle.wait()  # holds until t=60
+    assert slept == [pytest.approx(1.0 + RESET_SLACK_SECONDS)]
+    for ticket in late:  # answered after the reset, counted in the old window
+        throttle.observe("1", ticket)
+    throttle.wait()
+    throttle.wait()
+    assert len(slept) == 1

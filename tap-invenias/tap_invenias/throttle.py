@@ -57,11 +57,14 @@ class QuotaGate:
         self._in_flight = 0
         # Most calls ever in flight at once: answers can arrive up to that far out of order.
         self._peak_in_flight = 0
+        # Calls sent before this instant belong to a window that has ended since: their
+        # answers carry that window's count.
+        self._fresh_after = float("-inf")
         self.waited_seconds = 0.0
         self.calls = 0
 
-    def wait_turn(self) -> None:
-        """Block until a call may be sent without exceeding the quota."""
+    def wait_turn(self) -> float:
+        """Block until a call may be sent without exceeding the quota; returns its ticket."""
         with self._lock:
             now = self._clock()
             while self._sent and self._sent[0] <= now - self.window_seconds:
@@ -69,11 +72,14 @@ class QuotaGate:
             delay = 0.0
             if len(self._sent) >= self.limit:
                 delay = self._sent[0] + self.window_seconds - now
+            window_ends = True
             if self._resume_at is not None:
                 delay = max(delay, self._resume_at - now)
             elif self._remaining is not None and self._remaining <= self._in_flight:
                 # The calls already in flight use up what the header said was left.
                 delay = max(delay, self._next_reset(now) - now)
+            else:
+                window_ends = False
             if delay > 0:
                 logger.info("Invenias quota reached; waiting %.1f s before the next call", delay)
                 self._sleep(delay)
@@ -81,10 +87,13 @@ class QuotaGate:
                 now = self._clock()
                 self._resume_at = None
                 self._remaining = None
+                if window_ends:
+                    self._fresh_after = now
             self._sent.append(now)
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
             self.calls += 1
+            return now
 
     def _next_reset(self, now: float) -> float:
         """When the window in force at `now` has certainly ended."""
@@ -111,12 +120,18 @@ class QuotaGate:
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
 
-    def observe(self, response: requests.Response) -> None:
-        """Learn the server's count from the quota header (and from 429s)."""
+    def observe(self, response: requests.Response, ticket: float | None = None) -> None:
+        """Learn the server's count from the quota header (and from 429s).
+
+        An answer to a call sent before the last wait for a window reset speaks of the
+        ended window and is not learned from.
+        """
         raw = response.headers.get(QUOTA_HEADER)
         now = self._clock()
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
+            if ticket is not None and ticket < self._fresh_after:
+                return
             if raw is not None:
                 try:
                     remaining = int(raw)
@@ -155,11 +170,11 @@ class ThrottledSession(requests.Session):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Pace, send, then learn from the quota header."""
-        self.gate.wait_turn()
+        ticket = self.gate.wait_turn()
         try:
             response = super().send(request, **kwargs)
         except BaseException:
             self.gate.call_failed()
             raise
-        self.gate.observe(response)
+        self.gate.observe(response, ticket)
         return response

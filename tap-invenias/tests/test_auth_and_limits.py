@@ -265,3 +265,31 @@ def test_answers_out_of_order_do_not_restart_the_quota_window():
     assert slept == []
     gate.wait_turn()  # 8 in flight use up the 8 left: hold until the window ends at t=300
     assert slept == [pytest.approx(50.0 + RESET_SLACK_SECONDS)]
+
+
+def test_answers_from_the_ended_quota_window_do_not_hold_the_next_one():
+    """Calls in flight when the gate waits for a window reset are answered with the old
+    window's low count; those answers must not make the new window wait again."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    def answer(remaining: int) -> Any:
+        return SimpleNamespace(status_code=200, headers={QUOTA_HEADER: str(remaining)})
+
+    gate = QuotaGate(3000, 300.0, clock=lambda: now[0], sleep=sleep)
+    gate.observe(answer(5), gate.wait_turn())
+    gate.observe(answer(2999), gate.wait_turn())  # a window began at t=0
+    now[0] = 299.0
+    late = [gate.wait_turn() for _ in range(3)]
+    gate.observe(answer(2), gate.wait_turn())  # 2 left, 3 in flight: the window is spent
+    gate.wait_turn()  # holds until t=300
+    assert slept == [pytest.approx(1.0 + RESET_SLACK_SECONDS)]
+    for ticket in late:  # answered after the reset, counted in the old window
+        gate.observe(answer(1), ticket)
+    gate.wait_turn()
+    gate.wait_turn()
+    assert len(slept) == 1
