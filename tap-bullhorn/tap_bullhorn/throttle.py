@@ -34,6 +34,8 @@ class Throttle:
         self._sent: deque[float] = deque()
         self._next_at = 0.0
         self._last_remaining: int | None = None
+        # Most the header ever said was left after a call: a window holds at least one more.
+        self._most_remaining_seen: int | None = None
         # Sent and not yet answered: they spend quota the last header did not count yet.
         self._in_flight = 0
         # Most calls ever in flight at once: answers can arrive up to that far out of order.
@@ -62,13 +64,23 @@ class Throttle:
                 self.waited += delay
                 self._sleep(delay)
                 now = self._clock()
-                self._last_remaining = None
+                self._last_remaining = self._fresh_window_quota()
                 if window_ends:
                     self._fresh_after = now
             self._sent.append(now)
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
             return now
+
+    def _fresh_window_quota(self) -> int | None:
+        """Calls a window may hold after a wait, before its first answer says more.
+
+        Unknown (None) would let every waiting thread send at once; the largest count
+        seen plus the call that was spent to see it is at most the window's quota.
+        """
+        if self._most_remaining_seen is None:
+            return None
+        return self._most_remaining_seen + 1
 
     def _reset_after(self, now: float) -> float:
         """When the server's window in force at `now` has certainly ended."""
@@ -94,6 +106,7 @@ class Throttle:
             if left is None or (ticket is not None and ticket < self._fresh_after):
                 return
             now = self._clock()
+            self._most_remaining_seen = max(self._most_remaining_seen or 0, left)
             previous = self._last_remaining
             if previous is None or left > previous + self._peak_in_flight:
                 # A rise larger than answers arriving out of order explain: a new window.

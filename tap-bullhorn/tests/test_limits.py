@@ -133,3 +133,27 @@ def test_answers_from_the_ended_window_do_not_hold_the_next_one():
     throttle.wait()
     throttle.wait()
     assert len(slept) == 1
+
+
+def test_calls_after_a_window_reset_stay_within_the_quota_seen():
+    """Threads held for a window reset must not all go at once: before the new window's
+    first answer, no more calls go than the largest count seen plus one."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    throttle = Throttle(1500, 60.0, clock=lambda: now[0], sleep=sleep)
+    throttle.observe("2", throttle.wait())  # a window of 3 calls, 2 left
+    tickets = [throttle.wait(), throttle.wait()]
+    for remaining, ticket in zip(("1", "0"), tickets, strict=True):
+        throttle.observe(remaining, ticket)
+    throttle.wait()  # spent: holds for the reset
+    assert len(slept) == 1
+    throttle.wait()
+    throttle.wait()  # 3 calls in the new window: its whole quota
+    assert len(slept) == 1
+    throttle.wait()  # a 4th before any answer would be refused: hold
+    assert len(slept) == 2

@@ -53,6 +53,8 @@ class QuotaGate:
         self._remaining: int | None = None
         self._resume_at: float | None = None
         self._window_started_at: float | None = None
+        # Most the header ever said was left after a call: a window holds at least one more.
+        self._most_remaining_seen: int | None = None
         # Sent and not yet answered: they spend quota the last header did not count yet.
         self._in_flight = 0
         # Most calls ever in flight at once: answers can arrive up to that far out of order.
@@ -86,7 +88,7 @@ class QuotaGate:
                 self.waited_seconds += delay
                 now = self._clock()
                 self._resume_at = None
-                self._remaining = None
+                self._remaining = self._fresh_window_quota()
                 if window_ends:
                     self._fresh_after = now
             self._sent.append(now)
@@ -94,6 +96,16 @@ class QuotaGate:
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
             self.calls += 1
             return now
+
+    def _fresh_window_quota(self) -> int | None:
+        """Calls a window may hold after a wait, before its first answer says more.
+
+        Unknown (None) would let every waiting thread send at once; the largest count
+        seen plus the call that was spent to see it is at most the window's quota.
+        """
+        if self._most_remaining_seen is None:
+            return None
+        return self._most_remaining_seen + 1
 
     def _next_reset(self, now: float) -> float:
         """When the window in force at `now` has certainly ended."""
@@ -106,6 +118,7 @@ class QuotaGate:
 
     def _learn_remaining(self, remaining: int, now: float) -> None:
         """Take the header's count; a rise beyond reordering means a new window began."""
+        self._most_remaining_seen = max(self._most_remaining_seen or 0, remaining)
         previous = self._remaining
         if previous is None or remaining > previous + self._peak_in_flight:
             if previous is not None:

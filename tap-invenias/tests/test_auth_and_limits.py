@@ -293,3 +293,30 @@ def test_answers_from_the_ended_quota_window_do_not_hold_the_next_one():
     gate.wait_turn()
     gate.wait_turn()
     assert len(slept) == 1
+
+
+def test_calls_after_a_quota_reset_stay_within_the_quota_seen():
+    """Threads held for a window reset must not all go at once: before the new window's
+    first answer, no more calls go than the largest count seen plus one."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    def answer(remaining: int) -> Any:
+        return SimpleNamespace(status_code=200, headers={QUOTA_HEADER: str(remaining)})
+
+    gate = QuotaGate(3000, 300.0, clock=lambda: now[0], sleep=sleep)
+    gate.observe(answer(2), gate.wait_turn())  # a window of 3 calls, 2 left
+    tickets = [gate.wait_turn(), gate.wait_turn()]
+    for remaining, ticket in zip((1, 0), tickets, strict=True):
+        gate.observe(answer(remaining), ticket)
+    gate.wait_turn()  # spent: holds for the reset
+    assert len(slept) == 1
+    gate.wait_turn()
+    gate.wait_turn()  # 3 calls in the new window: its whole quota
+    assert len(slept) == 1
+    gate.wait_turn()  # a 4th before any answer would be refused: hold
+    assert len(slept) == 2
