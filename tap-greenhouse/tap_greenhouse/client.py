@@ -18,6 +18,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import HeaderLinkPaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from singer_sdk.singerlib.catalog import SelectionMask
 from singer_sdk.streams.rest import PageContext
 
 from tap_greenhouse import schemas
@@ -42,6 +43,19 @@ PAGES_AHEAD = 2
 END_OF_PAGES = object()
 
 
+class RememberingSelectionMask(SelectionMask):
+    """A selection mask that keeps what a breadcrumb inherits from its parent.
+
+    Nested record keys have no metadata of their own, so the SDK's mask walks up to the
+    parent for every one of them on every record.
+    """
+
+    def __missing__(self, breadcrumb: tuple[str, ...]) -> bool:
+        selected = super().__missing__(breadcrumb)
+        self[breadcrumb] = selected
+        return selected
+
+
 class GreenhouseStream(RESTStream[ParseResult]):
     """One Harvest v3 list endpoint (`GET /v3/<name>`), read newest id first."""
 
@@ -57,6 +71,23 @@ class GreenhouseStream(RESTStream[ParseResult]):
     extra_params: ClassVar[dict[str, str]] = {}
     # Whether the endpoint accepts the pipe-form filter on `replication_key`.
     _LOG_REQUEST_METRIC_URLS = False
+    # The SDK's mask and our remembering copy of it.
+    _remembered_mask: tuple[SelectionMask, RememberingSelectionMask] | None = None
+
+    @property
+    def mask(self) -> SelectionMask:
+        """The SDK's selection, with inherited breadcrumbs remembered (same answers)."""
+        resolved = super().mask
+        if self._remembered_mask is None or self._remembered_mask[0] is not resolved:
+            self._remembered_mask = (resolved, RememberingSelectionMask(resolved))
+        return self._remembered_mask[1]
+
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """No Harvest stream has child streams: nothing to derive per record."""
+        if self.child_streams:
+            yield from super().generate_child_contexts(record, context)
 
     @property
     def greenhouse_tap(self) -> TapGreenhouse:

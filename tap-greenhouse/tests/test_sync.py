@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from tap_greenhouse.streams import STREAM_TYPES
+
+# Candidate fields a user leaves out: a plain one and a free-form object (custom fields).
+DESELECTED = {"company", "custom_fields"}
 
 
 def _parse(value: str) -> datetime:
@@ -130,3 +137,40 @@ def test_incremental_request_carries_the_pipe_form_window(
     # Full-table resources are read without a date filter.
     departments = next(e for e in greenhouse.vendor_requests() if e.path == "/v3/departments")
     assert "updated_at" not in parse_qs(departments.query)
+
+
+def test_deselected_fields_are_left_out_of_every_record(greenhouse, tmp_path, run_tap, tap_config):
+    config = tap_config(greenhouse)
+    config_file = tmp_path / "discover-config.json"
+    config_file.write_text(json.dumps(config))
+    discovered = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("tap-greenhouse")),
+            "--config",
+            str(config_file),
+            "--discover",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    catalog = json.loads(discovered.stdout)
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            breadcrumb = metadata["breadcrumb"]
+            if breadcrumb == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "candidates"
+            elif entry["tap_stream_id"] == "candidates" and breadcrumb[-1] in DESELECTED:
+                metadata["metadata"]["selected"] = False
+    catalog_file = tmp_path / "catalog.json"
+    catalog_file.write_text(json.dumps(catalog))
+
+    run = run_tap(config, tmp_path, extra_args=["--catalog", str(catalog_file)])
+
+    assert run.returncode == 0, run.stderr
+    assert set(run.records) == {"candidates"}
+    by_id = {row["id"]: row for row in greenhouse.app.dump("candidates")}
+    assert sorted(by_id) == sorted(run.ids("candidates"))
+    for record in run.records["candidates"]:
+        expected = {k: v for k, v in by_id[record["id"]].items() if k not in DESELECTED}
+        assert record == expected
