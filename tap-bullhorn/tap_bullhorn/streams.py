@@ -116,8 +116,17 @@ class EntityStream(BullhornStream[KeysetToken | RangeToken | None]):
         return where
 
     def requested_fields(self) -> list[str]:
-        """Top-level schema properties (custom fields and to-many fields included)."""
-        return list(self.schema.get("properties", {}))
+        """Selected top-level properties (custom and to-many fields included).
+
+        Deselected fields are not asked for: Bullhorn sends less and the `fields` list stays
+        short. `id` and the cursor are always asked for, since keyset paging needs them.
+        """
+        always = {"id", self.entity.cursor}
+        return [
+            name
+            for name in self.schema.get("properties", {})
+            if name in always or self.mask[("properties", name)]
+        ]
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """GET `/query` with where/fields/orderBy/count; POST with a JSON where when long."""

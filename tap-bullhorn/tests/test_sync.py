@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs
 
 import pytest
@@ -218,3 +219,41 @@ def test_parallel_requests_out_of_range_is_one_clear_error(server, tmp_path):
     assert completed.returncode != 0
     assert "parallel_requests" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_deselected_fields_are_neither_asked_for_nor_emitted(server, tmp_path):
+    config = make_config(server, entities=["Candidate"])
+    discovered = run_cli("--discover", config=config, tmp_path=tmp_path)
+    assert discovered.returncode == 0, discovered.stderr
+    catalog = json.loads(discovered.stdout)
+    deselected = {"phone", "address"}  # a plain field and a nested object
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            breadcrumb = metadata["breadcrumb"]
+            if breadcrumb == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "candidate"
+            elif entry["tap_stream_id"] == "candidate" and breadcrumb[-1] in deselected:
+                metadata["metadata"]["selected"] = False
+    catalog_file = tmp_path / "catalog.json"
+    catalog_file.write_text(json.dumps(catalog))
+    server.clear_log()
+
+    completed = run_cli("--catalog", str(catalog_file), config=config, tmp_path=tmp_path)
+
+    assert completed.returncode == 0, completed.stderr
+    records = [
+        message["record"]
+        for message in map(json.loads, completed.stdout.splitlines())
+        if message["type"] == "RECORD"
+    ]
+    assert sorted(row["id"] for row in records) == sorted(
+        row["id"] for row in server.app.dump("Candidate")
+    )
+    assert all(not deselected & set(row) for row in records)
+    assert all({"id", "firstName", "dateLastModified"} <= set(row) for row in records)
+    queries = [r for r in server.vendor_requests() if r.path.endswith("/query/Candidate")]
+    assert queries
+    for request in queries:
+        fields = set(parse_qs(request.query)["fields"][0].split(","))
+        assert not deselected & fields
+        assert {"id", "dateLastModified", "firstName"} <= fields
