@@ -9,6 +9,21 @@ from sandbox.core.ratelimit import FixedWindowLimiter
 from tap_bullhorn.throttle import RESET_SLACK_SECONDS, Throttle
 
 
+class FakeClock:
+    """A clock that moves only when the pacer sleeps or a test sets `now`."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 def test_forbidden_entity_is_skipped_with_a_warning(server):
     server.app.forbidden_entities.add("Lead")
     result = run_tap(make_config(server, entities=["Lead", "Skill"]))
@@ -88,19 +103,15 @@ def test_answers_out_of_order_do_not_restart_the_window():
     """With calls in flight, a late answer shows a higher remaining count than an earlier
     one. That is not a new window: at the end of the quota the pacer still waits for the
     real window end, not a whole window from the late answer."""
-    now = [0.0]
-    slept: list[float] = []
+    clock = FakeClock()
+    slept = clock.slept
 
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    throttle = Throttle(1500, 60.0, clock=lambda: now[0], sleep=sleep)
+    throttle = Throttle(1500, 60.0, clock=clock, sleep=clock.sleep)
     throttle.wait()
     throttle.observe("5")
     throttle.wait()
     throttle.observe("1499")  # the counter rose: a window began at t=0
-    now[0] = 50.0
+    clock.now = 50.0
     for _ in range(4):
         throttle.wait()
     for remaining in ("3", "5", "2", "1"):  # "5" answers an earlier call, late
@@ -113,17 +124,13 @@ def test_answers_out_of_order_do_not_restart_the_window():
 def test_answers_from_the_ended_window_do_not_hold_the_next_one():
     """Calls in flight when the pacer waits for a window reset are answered with the old
     window's low count; those answers must not make the new window wait again."""
-    now = [0.0]
-    slept: list[float] = []
+    clock = FakeClock()
+    slept = clock.slept
 
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    throttle = Throttle(1500, 60.0, clock=lambda: now[0], sleep=sleep)
+    throttle = Throttle(1500, 60.0, clock=clock, sleep=clock.sleep)
     throttle.observe("5", throttle.wait())
     throttle.observe("1499", throttle.wait())  # a window began at t=0
-    now[0] = 59.0
+    clock.now = 59.0
     late = [throttle.wait() for _ in range(3)]
     throttle.observe("2", throttle.wait())  # 2 left, 3 in flight: the window is spent
     throttle.wait()  # holds until t=60
@@ -138,14 +145,10 @@ def test_answers_from_the_ended_window_do_not_hold_the_next_one():
 def test_calls_after_a_window_reset_stay_within_the_quota_seen():
     """Threads held for a window reset must not all go at once: before the new window's
     first answer, no more calls go than the largest count seen plus one."""
-    now = [0.0]
-    slept: list[float] = []
+    clock = FakeClock()
+    slept = clock.slept
 
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    throttle = Throttle(1500, 60.0, clock=lambda: now[0], sleep=sleep)
+    throttle = Throttle(1500, 60.0, clock=clock, sleep=clock.sleep)
     throttle.observe("2", throttle.wait())  # a window of 3 calls, 2 left
     tickets = [throttle.wait(), throttle.wait()]
     for remaining, ticket in zip(("1", "0"), tickets, strict=True):

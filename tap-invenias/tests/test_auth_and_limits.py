@@ -17,6 +17,27 @@ from sandbox.core.registry import start_server
 from tap_invenias.tap import DEFAULT_PARALLEL_REQUESTS
 from tap_invenias.throttle import QUOTA_HEADER, RESET_SLACK_SECONDS, QuotaGate
 
+
+class FakeClock:
+    """A clock that moves only when the pacer sleeps or a test sets `now`."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def answer(remaining: int) -> Any:
+    """A 200 answer carrying the quota header."""
+    return SimpleNamespace(status_code=200, headers={QUOTA_HEADER: str(remaining)})
+
+
 LIST_STREAMS = ("people", "companies", "assignments", "journal", "documents")
 
 
@@ -240,22 +261,15 @@ def test_plugin_definition_lists_every_setting():
 def test_answers_out_of_order_do_not_restart_the_quota_window():
     """A late answer with a higher quota count is not a new window: when the quota runs
     out the gate waits for the real window end, not a whole window from that answer."""
-    now = [0.0]
-    slept: list[float] = []
+    clock = FakeClock()
+    slept = clock.slept
 
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    def answer(remaining: int) -> Any:
-        return SimpleNamespace(status_code=200, headers={QUOTA_HEADER: str(remaining)})
-
-    gate = QuotaGate(3000, 300.0, clock=lambda: now[0], sleep=sleep)
+    gate = QuotaGate(3000, 300.0, clock=clock, sleep=clock.sleep)
     gate.wait_turn()
     gate.observe(answer(5))
     gate.wait_turn()
     gate.observe(answer(2999))  # the count rose: a window began at t=0
-    now[0] = 250.0
+    clock.now = 250.0
     for _ in range(4):
         gate.wait_turn()
     for remaining in (10, 12, 9, 8):  # 12 answers an earlier call, late
@@ -270,20 +284,13 @@ def test_answers_out_of_order_do_not_restart_the_quota_window():
 def test_answers_from_the_ended_quota_window_do_not_hold_the_next_one():
     """Calls in flight when the gate waits for a window reset are answered with the old
     window's low count; those answers must not make the new window wait again."""
-    now = [0.0]
-    slept: list[float] = []
+    clock = FakeClock()
+    slept = clock.slept
 
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    def answer(remaining: int) -> Any:
-        return SimpleNamespace(status_code=200, headers={QUOTA_HEADER: str(remaining)})
-
-    gate = QuotaGate(3000, 300.0, clock=lambda: now[0], sleep=sleep)
+    gate = QuotaGate(3000, 300.0, clock=clock, sleep=clock.sleep)
     gate.observe(answer(5), gate.wait_turn())
     gate.observe(answer(2999), gate.wait_turn())  # a window began at t=0
-    now[0] = 299.0
+    clock.now = 299.0
     late = [gate.wait_turn() for _ in range(3)]
     gate.observe(answer(2), gate.wait_turn())  # 2 left, 3 in flight: the window is spent
     gate.wait_turn()  # holds until t=300
@@ -298,17 +305,10 @@ def test_answers_from_the_ended_quota_window_do_not_hold_the_next_one():
 def test_calls_after_a_quota_reset_stay_within_the_quota_seen():
     """Threads held for a window reset must not all go at once: before the new window's
     first answer, no more calls go than the largest count seen plus one."""
-    now = [0.0]
-    slept: list[float] = []
+    clock = FakeClock()
+    slept = clock.slept
 
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    def answer(remaining: int) -> Any:
-        return SimpleNamespace(status_code=200, headers={QUOTA_HEADER: str(remaining)})
-
-    gate = QuotaGate(3000, 300.0, clock=lambda: now[0], sleep=sleep)
+    gate = QuotaGate(3000, 300.0, clock=clock, sleep=clock.sleep)
     gate.observe(answer(2), gate.wait_turn())  # a window of 3 calls, 2 left
     tickets = [gate.wait_turn(), gate.wait_turn()]
     for remaining, ticket in zip((1, 0), tickets, strict=True):
